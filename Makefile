@@ -1,0 +1,39 @@
+# One front door: `make run` to talk to the bot, `make test` to test it.
+# CI (.ci/run) calls `make test`, exactly as the README says.
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.DEFAULT_GOAL := help
+.PHONY: help setup train run test validate bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## create .venv and install the pinned dependencies (idempotent)
+	@scripts/setup.sh
+
+train: setup ## train the model if the data or config changed (cached by fingerprint)
+	@$(PY) -m bot train
+
+run: setup ## train if needed, start the action server, talk to the bot here
+	@$(PY) -m bot run
+
+test: setup ## validate the data, train if needed, run every test
+	@$(PY) -m bot validate
+	@$(PY) -m bot train
+	@$(PY) -m pytest
+
+validate: setup ## check the catalogue and the Rasa training data
+	@$(PY) -m bot validate
+
+bench: setup ## routing quality and speed, written to reports/
+	@$(PY) -m bot bench
+
+lock: ## re-pin requirements.lock from requirements.in (needs the network)
+	rm -rf .venv-lock && python3.10 -m venv .venv-lock 2>/dev/null || $$(pyenv prefix $$(cat .python-version))/bin/python -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip==24.0 && .venv-lock/bin/pip install --quiet -r requirements.in
+	.venv-lock/bin/pip freeze > requirements.lock && rm -rf .venv-lock
+
+clean: ## remove trained models, reports and test output (keeps .venv)
+	rm -rf models reports var/test-results .pytest_cache

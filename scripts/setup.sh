@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Create .venv with the Python named in .python-version and install the pinned
+# dependencies of requirements.lock. Safe to run again: it does nothing when
+# the lock file has not changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=$(tr -d '[:space:]' < .python-version)
+if command -v pyenv >/dev/null 2>&1; then
+  if ! pyenv prefix "$want" >/dev/null 2>&1; then
+    echo "Installing Python $want with pyenv..." >&2
+    pyenv install -s "$want"
+  fi
+  python="$(pyenv prefix "$want")/bin/python"
+elif command -v "python${want%.*}" >/dev/null 2>&1; then
+  python="python${want%.*}"
+else
+  echo "Python $want is needed (Rasa 3.6 runs on 3.10): install pyenv, or python${want%.*}." >&2
+  exit 1
+fi
+
+stamp=".venv/.installed-$(sha256sum requirements.lock | cut -c1-16)"
+if [ -f "$stamp" ]; then
+  exit 0
+fi
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import sys; sys.exit(sys.version.split()[0] != '$want')"; then
+  echo "Recreating .venv for Python $want..." >&2
+  rm -rf .venv
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+echo "Installing pinned dependencies (a few minutes the first time)..." >&2
+.venv/bin/python -m pip install --quiet --upgrade "pip==24.0"
+.venv/bin/python -m pip install --quiet -r requirements.lock
+rm -f .venv/.installed-*
+touch "$stamp"
