@@ -1,0 +1,66 @@
+"""Is this something the English NLU can read at all?
+
+`assess(text)` answers None when it can, or names the problem: no words at
+all (empty, emoji, symbols, binary junk) or another language. Other languages
+are told apart by script (Arabic, Urdu, Bengali, Chinese...) and, for Latin
+script, by spaCy's stop-word lists: a sentence whose little words are Polish
+rather than English is Polish. No model is downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import import_module
+
+NO_WORDS = "no_words"
+NOT_ENGLISH = "not_english"
+
+# Languages most spoken in the district after English (spaCy ships their
+# stop-word lists), with the name the bot says.
+LATIN_LANGUAGES = {
+    "pl": "Polish", "ro": "Romanian", "es": "Spanish", "pt": "Portuguese", "fr": "French",
+    "it": "Italian", "de": "German", "lt": "Lithuanian", "lv": "Latvian", "tr": "Turkish", "nl": "Dutch",
+}
+WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=None)
+def _stop_words(code: str) -> frozenset[str]:
+    module = import_module(f"spacy.lang.{code}.stop_words")
+    return frozenset(word.lower() for word in module.STOP_WORDS)
+
+
+def _script(char: str) -> str:
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return "UNKNOWN"
+    return name.split(" ", 1)[0]
+
+
+def assess(text: str) -> str | None:
+    """None if the NLU should read `text`; else NO_WORDS or
+    'not_english:<Language or script>'."""
+    letters = [c for c in text if c.isalpha()]
+    junk = sum(1 for c in text if c == "\ufffd" or (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n\r"))
+    if len(letters) < 2 or junk * 10 > len(text):
+        return NO_WORDS
+    latin = sum(1 for c in letters if _script(c) == "LATIN")
+    if latin < len(letters) / 2:
+        scripts: dict[str, int] = {}
+        for c in letters:
+            scripts[_script(c)] = scripts.get(_script(c), 0) + 1
+        return f"{NOT_ENGLISH}:{max(scripts, key=scripts.get).title()}"
+    words = [w.lower() for w in WORD_RE.findall(text)]
+    english = _stop_words("en")
+    english_hits = sum(1 for w in words if w in english)
+    best_code, best_hits = None, 0
+    for code in LATIN_LANGUAGES:
+        hits = sum(1 for w in words if w in _stop_words(code) and w not in english)
+        if hits > best_hits:
+            best_code, best_hits = code, hits
+    if best_code and best_hits >= 2 and best_hits > english_hits:
+        return f"{NOT_ENGLISH}:{LATIN_LANGUAGES[best_code]}"
+    return None
