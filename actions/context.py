@@ -1,0 +1,115 @@
+"""What the actions need to know about the conversation, read from a Tracker,
+and the small pieces of wording every action shares."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Mapping
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import hours
+from bot.catalogue import Catalogue, Centre, Service, default_catalogue
+from bot.clock import now
+from bot.postcodes import default_postcodes
+
+VOICE = "voice"
+CHANNELS = ("voice", "sms", "chat")
+
+
+def channel(tracker: Tracker) -> str:
+    """voice, sms or chat: the bridge says which in the message metadata."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    value = metadata.get("channel") if isinstance(metadata, Mapping) else None
+    return value if value in CHANNELS else "chat"
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def ranking(tracker: Tracker) -> list[Mapping[str, Any]]:
+    return list(tracker.latest_message.get("intent_ranking") or [])
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def web_for(url: str, channel_name: str) -> str:
+    """The address as the person can use it: the full link in writing, the
+    site said aloud on the phone ("lancaster dot gov dot uk")."""
+    if channel_name != VOICE:
+        return url
+    host = re.sub(r"^https?://(www\.)?", "", url).split("/", 1)[0]
+    return host.replace(".", " dot ")
+
+
+def nearest_centre(service: Service | None, postcode: str | None, catalogue: Catalogue) -> Centre | None:
+    """The face-to-face centre for this service nearest the caller's postcode:
+    the one that serves their postcode district, else the service's first."""
+    candidates = list(service.centres) if service else [c for c in catalogue.centres if catalogue.centres[c].serves]
+    if not candidates:
+        return None
+    outward = (postcode or "").split(" ")[0]
+    for centre_id in candidates:
+        if outward and outward in catalogue.centres[centre_id].serves:
+            return catalogue.centres[centre_id]
+    return catalogue.centres[candidates[0]]
+
+
+def moment() -> datetime:
+    return now()
+
+
+def opens_when(schedule_id: str, catalogue: Catalogue | None = None) -> str:
+    """'at 8am on Monday', relative to now; '' when it never closes."""
+    catalogue = catalogue or default_catalogue()
+    current = moment()
+    opening = hours.next_opening(catalogue.schedules[schedule_id], catalogue.bank_holidays, current)
+    return hours.say_when(opening, current) if opening else ""
+
+
+def is_open(schedule_id: str, catalogue: Catalogue | None = None) -> bool:
+    catalogue = catalogue or default_catalogue()
+    return hours.is_open(catalogue.schedules[schedule_id], catalogue.bank_holidays, moment())
+
+
+def postcode_note(dispatcher: CollectingDispatcher, postcode: str, service: Service | None) -> bool:
+    """Tell the person who serves `postcode` when it is not (wholly) in the
+    district. Returns True when it is in the district."""
+    book = default_postcodes()
+    area = book.lookup(postcode)
+    district = book.district_name
+    if area.status == "in_district":
+        return True
+    if area.status == "shared":
+        dispatcher.utter_message(
+            response="utter_postcode_shared", area=postcode, district=district, neighbour=area.district_council
+        )
+    elif area.status == "neighbour" and area.district_council == area.county_council:
+        dispatcher.utter_message(
+            response="utter_postcode_unitary", postcode=postcode, district=district, council=area.district_council
+        )
+    elif area.status == "neighbour":
+        dispatcher.utter_message(
+            response="utter_postcode_two_tier",
+            postcode=postcode,
+            district=district,
+            district_council=area.district_council,
+            county_council=area.county_council,
+        )
+    else:
+        dispatcher.utter_message(response="utter_postcode_unknown", postcode=postcode, district=district)
+    return False
+
+
+def council_payload(event: str, **fields: Any) -> dict[str, Any]:
+    """The custom payload the bridge reads: {"council": {"event": ..., ...}}."""
+    return {"council": {"event": event, **fields}}

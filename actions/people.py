@@ -1,0 +1,138 @@
+"""Reaching a person, and what "yes", "no" and "I didn't understand" mean in
+the conversation so far."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import context
+from actions.routing import answer_to_pending, explain_service
+from bot import hours
+from bot.catalogue import default_catalogue
+from bot.nlu.language import NO_WORDS
+
+INPUT_PROBLEM = "input_problem"
+FAILURES_BEFORE_PERSON = 2
+
+
+def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, reason: str) -> List[EventType]:
+    """Put the person through to the service the conversation is about (or the
+    contact centre) when it is open; out of hours, to an urgent service's
+    out-of-hours line, or tell them when it opens and what they can do now."""
+    catalogue = default_catalogue()
+    service_id = tracker.get_slot("service")
+    service = catalogue.services.get(service_id) if service_id else None
+    if service is not None and not service.routable:
+        service = None
+    contact = catalogue.contact_centre
+    if service is not None:
+        name, phone, schedule, web = f"the {service.name} team", service.phone, service.hours, service.web
+    else:
+        name, phone, schedule, web = contact.name, contact.phone, contact.hours, contact.web
+    sid = service.id if service else None
+    if context.is_open(schedule):
+        dispatcher.utter_message(response="utter_connect", name=name)
+        dispatcher.utter_message(json_message=context.council_payload("transfer", service=sid, phone=phone, reason=reason))
+    elif service is not None and service.out_of_hours_phone:
+        dispatcher.utter_message(response="utter_connect", name="the out-of-hours team")
+        dispatcher.utter_message(
+            json_message=context.council_payload("transfer", service=sid, phone=service.out_of_hours_phone, reason=reason)
+        )
+    else:
+        centre = context.nearest_centre(service, tracker.get_slot("postcode"), catalogue)
+        dispatcher.utter_message(
+            response="utter_connect_closed",
+            name=name[:1].upper() + name[1:],
+            when=context.opens_when(schedule),
+            web=context.web_for(web, context.channel(tracker)),
+            centre=centre.name if centre else "a council office",
+        )
+    return [SlotSet("offer", None), SlotSet("failed_turns", 0.0), SlotSet("pending_clarification", None)]
+
+
+class ActionConnectPerson(Action):
+    def name(self) -> Text:
+        return "action_connect_person"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        return connect_person(tracker, dispatcher, reason="person_requested")
+
+
+class ActionFallback(Action):
+    """The NLU did not understand: answer a pending question if there is one,
+    explain unreadable input, ask to rephrase once, then offer a person."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        catalogue = default_catalogue()
+        problem = context.entity(tracker, INPUT_PROBLEM)
+        if problem and problem != NO_WORDS:
+            dispatcher.utter_message(response="utter_not_english", phone=catalogue.contact_centre.phone)
+            return [SlotSet("offer", None)]
+        if problem is None:
+            answered = answer_to_pending(tracker)
+            if answered:
+                return explain_service(answered, tracker, dispatcher)
+        failures = float(tracker.get_slot("failed_turns") or 0) + 1
+        if failures < FAILURES_BEFORE_PERSON:
+            dispatcher.utter_message(response="utter_no_words" if problem == NO_WORDS else "utter_rephrase")
+            return [SlotSet("failed_turns", failures), SlotSet("offer", None)]
+        if context.is_open(catalogue.contact_centre.hours):
+            dispatcher.utter_message(response="utter_offer_person")
+            return [SlotSet("failed_turns", failures), SlotSet("offer", "person")]
+        schedule = catalogue.schedules[catalogue.contact_centre.hours]
+        dispatcher.utter_message(
+            response="utter_offer_person_closed", hours=hours.describe(schedule), phone=catalogue.contact_centre.phone
+        )
+        return [SlotSet("failed_turns", failures), SlotSet("offer", None)]
+
+
+class ActionAffirm(Action):
+    def name(self) -> Text:
+        return "action_affirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        answered = answer_to_pending(tracker)
+        if answered:
+            return explain_service(answered, tracker, dispatcher)
+        offer = tracker.get_slot("offer")
+        if offer == "person":
+            return connect_person(tracker, dispatcher, reason="not_understood" if tracker.get_slot("failed_turns") else "person_requested")
+        if offer == "anything_else":
+            dispatcher.utter_message(response="utter_ask_what_else")
+        else:
+            dispatcher.utter_message(response="utter_ask_how_help")
+        return [SlotSet("offer", None)]
+
+
+class ActionDeny(Action):
+    def name(self) -> Text:
+        return "action_deny"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        answered = answer_to_pending(tracker)
+        if answered:
+            return explain_service(answered, tracker, dispatcher)
+        offer = tracker.get_slot("offer")
+        if offer == "person":
+            dispatcher.utter_message(response="utter_ok_try_again")
+            return [SlotSet("offer", None), SlotSet("failed_turns", 0.0)]
+        if offer == "anything_else":
+            dispatcher.utter_message(response="utter_goodbye")
+            return [SlotSet("offer", None)]
+        dispatcher.utter_message(response="utter_ask_how_help")
+        return [SlotSet("offer", None)]
