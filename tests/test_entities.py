@@ -51,6 +51,8 @@ def test_phone_numbers_are_never_entities(text: str) -> None:
         ("😀😀😀", NO_WORDS),
         ("\x00\x01\x02\x89PNG\x1a\x1b\x1c", NO_WORDS),
         ("\ufffd\ufffd\ufffdab\ufffd", NO_WORDS),
+        ("x" * 10000, NO_WORDS),
+        ("my reference is 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", None),
         ("Gdzie mogę zapłacić podatek od nieruchomości? Nie wiem co zrobić", "not_english:Polish"),
         ("¿Dónde puedo pagar el impuesto municipal de mi casa?", "not_english:Spanish"),
         ("میں کونسل ٹیکس کیسے ادا کروں", "not_english:Arabic"),

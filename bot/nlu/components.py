@@ -2,6 +2,7 @@
 bot/config.yml by their dotted path).
 
 - `CouncilEntityExtractor`: the rule-based spaCy entities of bot.nlu.entities.
+- `MiniLMFeaturizer`: sentence embeddings (all-MiniLM-L6-v2 run in NumPy).
 - `UnreadableInputGuard`: after the FallbackClassifier, turns input the
   English NLU cannot read (no words, another language) into nlu_fallback and
   says why in an `input_problem` entity, so the bot can answer helpfully
@@ -16,13 +17,25 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+import numpy as np
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    FEATURE_TYPE_SENTENCE,
+    FEATURE_TYPE_SEQUENCE,
+    INTENT,
+    INTENT_RANKING_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import entities, language
+from bot.nlu import entities, language, minilm
 
 INPUT_PROBLEM = "input_problem"
 FALLBACK_INTENT = "nlu_fallback"
@@ -92,3 +105,50 @@ class UnreadableInputGuard(GraphComponent, IntentClassifier):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
+    """Dense features from all-MiniLM-L6-v2 (bot.nlu.minilm): one vector per
+    token (the mean of its word-pieces) and the sentence embedding."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [Tokenizer]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "MiniLMFeaturizer":
+        minilm.shared_model()  # load the weights now, not on the first caller
+        return cls(execution_context.node_name, config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        todo = [m for m in messages if m.get(TOKENS_NAMES[TEXT])]
+        if not todo:
+            return messages
+        encoded = minilm.shared_model().encode([m.get(TEXT) or "" for m in todo])
+        for message, vectors in zip(todo, encoded):
+            tokens = message.get(TOKENS_NAMES[TEXT])
+            sequence = np.stack([self._token_vector(token, vectors) for token in tokens])
+            alias = self._config[FEATURIZER_CLASS_ALIAS]
+            message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, TEXT, alias))
+            message.add_features(Features(vectors.sentence[None, :], FEATURE_TYPE_SENTENCE, TEXT, alias))
+        return messages
+
+    @staticmethod
+    def _token_vector(token: Any, vectors: minilm.Encoded) -> np.ndarray:
+        inside = [i for i, (start, end) in enumerate(vectors.spans) if start < token.end and end > token.start]
+        return vectors.pieces[inside].mean(0) if inside else vectors.sentence
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        pass

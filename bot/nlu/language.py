@@ -23,7 +23,9 @@ LATIN_LANGUAGES = {
     "pl": "Polish", "ro": "Romanian", "es": "Spanish", "pt": "Portuguese", "fr": "French",
     "it": "Italian", "de": "German", "lt": "Lithuanian", "lv": "Latvian", "tr": "Turkish", "nl": "Dutch",
 }
-WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+LONGEST_WORD = 30  # letters; longer "words" are junk or pasted codes
+WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+PUNCTUATION = "\"'“”‘’.,;:!?¿¡()[]{}-–—…*"
 
 
 @lru_cache(maxsize=None)
@@ -47,13 +49,19 @@ def assess(text: str) -> str | None:
     junk = sum(1 for c in text if c == "\ufffd" or (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n\r"))
     if len(letters) < 2 or junk * 10 > len(text):
         return NO_WORDS
+    # Mostly "words" no language has ("xxxxxxxx...", a pasted hash): no words.
+    tokens = text.split()
+    overlong = sum(len(t) for t in tokens if len(t) > LONGEST_WORD)
+    if overlong > 0.9 * sum(len(t) for t in tokens):
+        return NO_WORDS
     latin = sum(1 for c in letters if _script(c) == "LATIN")
     if latin < len(letters) / 2:
         scripts: dict[str, int] = {}
         for c in letters:
             scripts[_script(c)] = scripts.get(_script(c), 0) + 1
         return f"{NOT_ENGLISH}:{max(scripts, key=scripts.get).title()}"
-    words = [w.lower() for w in WORD_RE.findall(text)]
+    # Whole words only: letters inside codes ("9f86d0") are not words.
+    words = [w for w in (t.strip(PUNCTUATION).lower() for t in tokens) if w and WORD_RE.fullmatch(w)]
     english = _stop_words("en")
     english_hits = sum(1 for w in words if w in english)
     best_code, best_hits = None, 0
