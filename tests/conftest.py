@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -26,24 +26,58 @@ def model_path() -> Path:
     return ensure_model()
 
 
+WEEKDAY_OPEN = "2026-11-10T10:30:00"  # a Tuesday morning: every line is open
+SATURDAY_NIGHT = "2026-11-14T03:00:00"  # only 24x7 lines are open
+
+
 @pytest.fixture(scope="session")
-def action_server_url() -> Iterator[str]:
+def action_server() -> Iterator[Callable[[str], str]]:
+    """Action servers, one per FAKE_NOW (the clock is read in their process),
+    started on first use and stopped at the end of the session."""
     from bot.stack import start_action_server
 
-    port = free_port()
-    process = start_action_server(port)
-    yield f"http://127.0.0.1:{port}/webhook"
-    if process is not None:
-        process.terminate()
-        process.wait(timeout=10)
+    started: dict[str, tuple[str, Any]] = {}
+
+    def url_for(fake_now: str) -> str:
+        if fake_now not in started:
+            port = free_port()
+            process = start_action_server(port, env={"FAKE_NOW": fake_now})
+            started[fake_now] = (f"http://127.0.0.1:{port}/webhook", process)
+        return started[fake_now][0]
+
+    yield url_for
+    for _, process in started.values():
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
-def agent(model_path: Path, action_server_url: str) -> Any:
+def loaded_agent(model_path: Path) -> Any:
     from rasa.core.agent import Agent
+
+    return Agent.load(str(model_path))
+
+
+def _agent_at(agent: Any, url: str) -> Any:
     from rasa.utils.endpoints import EndpointConfig
 
-    return Agent.load(str(model_path), action_endpoint=EndpointConfig(url=action_server_url))
+    endpoint = EndpointConfig(url=url)
+    agent.action_endpoint = endpoint
+    agent.processor.action_endpoint = endpoint
+    return agent
+
+
+@pytest.fixture
+def agent_open(loaded_agent: Any, action_server: Callable[[str], str], weekday_open: None) -> Any:
+    """The real model and action server on a weekday morning."""
+    return _agent_at(loaded_agent, action_server(WEEKDAY_OPEN))
+
+
+@pytest.fixture
+def agent_night(loaded_agent: Any, action_server: Callable[[str], str], saturday_night: None) -> Any:
+    """The real model and action server at 3 a.m. on a Saturday."""
+    return _agent_at(loaded_agent, action_server(SATURDAY_NIGHT))
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +90,10 @@ def router(model_path: Path) -> Any:
 @pytest.fixture
 def weekday_open(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tuesday 10 November 2026, 10:30 London time: every line is open."""
-    monkeypatch.setenv("FAKE_NOW", "2026-11-10T10:30:00")
+    monkeypatch.setenv("FAKE_NOW", WEEKDAY_OPEN)
 
 
 @pytest.fixture
 def saturday_night(monkeypatch: pytest.MonkeyPatch) -> None:
     """Saturday 14 November 2026, 03:00 London time: only 24x7 lines are open."""
-    monkeypatch.setenv("FAKE_NOW", "2026-11-14T03:00:00")
+    monkeypatch.setenv("FAKE_NOW", SATURDAY_NIGHT)
