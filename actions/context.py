@@ -51,6 +51,11 @@ def web_for(url: str, channel_name: str) -> str:
     return host.replace(".", " dot ")
 
 
+def capitalised(name: str) -> str:
+    """'the council contact centre' -> 'The council contact centre'."""
+    return name[:1].upper() + name[1:]
+
+
 def nearest_centre(service: Service | None, postcode: str | None, catalogue: Catalogue) -> Centre | None:
     """The face-to-face centre for this service nearest the caller's postcode:
     the one that serves their postcode district, else the service's first."""

@@ -49,13 +49,13 @@ class ActionOpeningHours(Action):
         service_id = tracker.get_slot("service")
         if centre_id in catalogue.centres:
             centre = catalogue.centres[centre_id]
-            place, schedule_id = centre.name[:1].upper() + centre.name[1:], centre.hours
+            place, schedule_id = context.capitalised(centre.name), centre.hours
         elif service_id in catalogue.services and catalogue.services[service_id].routable:
             service = catalogue.services[service_id]
             place, schedule_id = f"The {service.name} line", service.hours
         else:
             contact = catalogue.contact_centre
-            place, schedule_id = contact.name[:1].upper() + contact.name[1:], contact.hours
+            place, schedule_id = context.capitalised(contact.name), contact.hours
         dispatcher.utter_message(
             response="utter_opening_hours",
             place=place,

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
-from actions.routing import answer_to_pending, explain_service
+from actions.routing import route_pending_answer
 from bot import hours
 from bot.catalogue import default_catalogue
 from bot.nlu.language import NO_WORDS
@@ -46,7 +46,7 @@ def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, reason: s
         centre = context.nearest_centre(service, tracker.get_slot("postcode"), catalogue)
         dispatcher.utter_message(
             response="utter_connect_closed",
-            name=name[:1].upper() + name[1:],
+            name=context.capitalised(name),
             when=context.opens_when(schedule),
             web=context.web_for(web, context.channel(tracker)),
             centre=centre.name if centre else "a council office",
@@ -80,9 +80,9 @@ class ActionFallback(Action):
             dispatcher.utter_message(response="utter_not_english", phone=catalogue.contact_centre.phone)
             return [SlotSet("offer", None)]
         if problem is None:
-            answered = answer_to_pending(tracker)
-            if answered:
-                return explain_service(answered, tracker, dispatcher)
+            pending = route_pending_answer(tracker, dispatcher)
+            if pending is not None:
+                return pending
         failures = float(tracker.get_slot("failed_turns") or 0) + 1
         if failures < FAILURES_BEFORE_PERSON:
             dispatcher.utter_message(response="utter_no_words" if problem == NO_WORDS else "utter_rephrase")
@@ -104,12 +104,13 @@ class ActionAffirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        answered = answer_to_pending(tracker)
-        if answered:
-            return explain_service(answered, tracker, dispatcher)
+        pending = route_pending_answer(tracker, dispatcher)
+        if pending is not None:
+            return pending
         offer = tracker.get_slot("offer")
         if offer == "person":
-            return connect_person(tracker, dispatcher, reason="not_understood" if tracker.get_slot("failed_turns") else "person_requested")
+            reason = "not_understood" if tracker.get_slot("failed_turns") else "person_requested"
+            return connect_person(tracker, dispatcher, reason=reason)
         if offer == "anything_else":
             dispatcher.utter_message(response="utter_ask_what_else")
         else:
@@ -124,9 +125,9 @@ class ActionDeny(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        answered = answer_to_pending(tracker)
-        if answered:
-            return explain_service(answered, tracker, dispatcher)
+        pending = route_pending_answer(tracker, dispatcher)
+        if pending is not None:
+            return pending
         offer = tracker.get_slot("offer")
         if offer == "person":
             dispatcher.utter_message(response="utter_ok_try_again")

@@ -81,6 +81,13 @@ def answer_to_pending(tracker: Tracker) -> str | None:
     return clarification.resolve(context.latest_text(tracker), context.ranking(tracker))
 
 
+def route_pending_answer(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType] | None:
+    """If a clarifying question is pending, route by the answer and return
+    the events; else None. Every action that can follow the question calls it."""
+    answered = answer_to_pending(tracker)
+    return explain_service(answered, tracker, dispatcher) if answered else None
+
+
 def _close_call(tracker: Tracker, service_id: str) -> Clarification | None:
     """A clarification when the NLU's two best services are a confusable pair
     and nearly tied."""
@@ -103,9 +110,9 @@ class ActionRoute(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        answered = answer_to_pending(tracker)
-        if answered:
-            return explain_service(answered, tracker, dispatcher)
+        pending = route_pending_answer(tracker, dispatcher)
+        if pending is not None:
+            return pending
         intent = context.latest_intent(tracker) or ""
         clarification = default_clarifications().by_intent(intent)
         if clarification is None and intent in default_catalogue().routable_ids:
