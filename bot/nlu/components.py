@@ -132,7 +132,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         if not todo:
             return messages
         encoded = minilm.shared_model().encode([m.get(TEXT) or "" for m in todo])
-        for message, vectors in zip(todo, encoded):
+        for message, vectors in zip(todo, encoded, strict=True):
             tokens = message.get(TOKENS_NAMES[TEXT])
             sequence = np.stack([self._token_vector(token, vectors) for token in tokens])
             alias = self._config[FEATURIZER_CLASS_ALIAS]

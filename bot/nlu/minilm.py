@@ -70,6 +70,11 @@ class MiniLM:
     def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
         return x @ self._w(f"{name}.weight").T + self._w(f"{name}.bias")
 
+    def _heads(self, x: np.ndarray, name: str) -> np.ndarray:
+        """Project and split into attention heads: [batch, heads, length, size]."""
+        batch, length, _ = x.shape
+        return self._dense(x, name).reshape(batch, length, HEADS, HIDDEN // HEADS).transpose(0, 2, 1, 3)
+
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         batch, length = ids.shape
         x = (self._w("embeddings.word_embeddings.weight")[ids]
@@ -80,11 +85,7 @@ class MiniLM:
         size = HIDDEN // HEADS
         for layer in range(LAYERS):
             prefix = f"encoder.layer.{layer}"
-
-            def heads(name: str) -> np.ndarray:
-                return self._dense(x, f"{prefix}.attention.self.{name}").reshape(batch, length, HEADS, size).transpose(0, 2, 1, 3)
-
-            q, k, v = heads("query"), heads("key"), heads("value")
+            q, k, v = (self._heads(x, f"{prefix}.attention.self.{name}") for name in ("query", "key", "value"))
             scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + blocked
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             probs = scores / scores.sum(-1, keepdims=True)
