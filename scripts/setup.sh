@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=$(tr -d '[:space:]' < .python-version)
-if command -v pyenv >/dev/null 2>&1; then
+pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
+if [ -x "$pyenv_root/versions/$want/bin/python" ]; then
+  python="$pyenv_root/versions/$want/bin/python"
+elif command -v pyenv >/dev/null 2>&1; then
   if ! pyenv prefix "$want" >/dev/null 2>&1; then
     echo "Installing Python $want with pyenv..." >&2
     pyenv install -s "$want"
