@@ -10,7 +10,6 @@ must not travel through the NLU into logs).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
