@@ -55,7 +55,9 @@ class Scores:
 
     @property
     def authority_accuracy(self) -> float:
-        return self.authority_right / max(self.total_in_scope + self.total_oos, 1)
+        """Share of in-scope utterances sent to the right council (out-of-scope
+        ones have none: their figure is oos_recall)."""
+        return self.authority_right / max(self.total_in_scope, 1)
 
     @property
     def oos_recall(self) -> float:
@@ -77,13 +79,13 @@ def score(examples: list[Example], routes: list[Route], catalogue: Catalogue | N
         predicted = route.service
         scores.confusion[(example.service, predicted or "none")] += 1
         right = predicted == example.service
-        scores.authority_right += route.authority == gold_authority
         if example.service == OUT_OF_SCOPE:
             scores.total_oos += 1
             scores.oos_caught += right
         else:
             scores.total_in_scope += 1
             scores.service_right += right
+            scores.authority_right += route.authority == gold_authority
             scores.false_alarms += predicted == OUT_OF_SCOPE
             scores.by_style[example.style] += 1
             scores.style_right[example.style] += right
