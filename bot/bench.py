@@ -48,6 +48,7 @@ def _confusion_png(scores: Scores, path: Path) -> None:
     grid = [[scores.confusion.get((g, p), 0) for p in predicted] for g in golds]
     figure, axes = plt.subplots(figsize=(13, 11))
     image = axes.imshow(grid, cmap="Blues")
+    darkest = max(max(line) for line in grid)
     axes.set_xticks(range(len(predicted)), predicted, rotation=90, fontsize=7)
     axes.set_yticks(range(len(golds)), golds, fontsize=7)
     axes.set_xlabel("routed to")
@@ -56,7 +57,7 @@ def _confusion_png(scores: Scores, path: Path) -> None:
         for column, count in enumerate(line):
             if count:
                 axes.text(column, row, str(count), ha="center", va="center", fontsize=6,
-                          color="white" if count > 6 else "black")
+                          color="white" if count > 0.6 * darkest else "black")
     axes.set_title(f"Held-out routing: service accuracy {scores.service_accuracy:.1%}")
     figure.colorbar(image, ax=axes, shrink=0.6)
     figure.tight_layout()
