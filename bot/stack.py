@@ -60,7 +60,9 @@ def run_shell() -> int:
             [sys.executable, "-m", "rasa", "shell", "--model", str(model),
              "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", str(BOT_DIR / "credentials.yml")],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            # Rasa's dependencies warn about their own deprecations at start;
+            # a person at the terminal needs the bot, not those.
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"},
         )
     finally:
         if actions is not None:

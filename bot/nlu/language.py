@@ -47,7 +47,9 @@ def assess(text: str) -> str | None:
     'not_english:<Language or script>'."""
     letters = [c for c in text if c.isalpha()]
     junk = sum(1 for c in text if c == "\ufffd" or (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n\r"))
-    if len(letters) < 2 or junk * 10 > len(text):
+    # "y", "n" and "2" are answers; only input with no letter or digit at all
+    # (emoji, symbols, white space) or mostly control bytes has no words.
+    if not any(c.isalnum() for c in text) or junk * 10 > len(text):
         return NO_WORDS
     # Mostly "words" no language has ("xxxxxxxx...", a pasted hash): no words.
     tokens = text.split()
@@ -55,13 +57,14 @@ def assess(text: str) -> str | None:
     if overlong > 0.9 * sum(len(t) for t in tokens):
         return NO_WORDS
     latin = sum(1 for c in letters if _script(c) == "LATIN")
-    if latin < len(letters) / 2:
+    if letters and latin < len(letters) / 2:
         scripts: dict[str, int] = {}
         for c in letters:
             scripts[_script(c)] = scripts.get(_script(c), 0) + 1
         return f"{NOT_ENGLISH}:{max(scripts, key=scripts.get).title()}"
     # Whole words only: letters inside codes ("9f86d0") are not words.
-    words = [w for w in (t.strip(PUNCTUATION).lower() for t in tokens) if w and WORD_RE.fullmatch(w)]
+    # Single letters ("h m r c" spelt out) are no evidence of a language.
+    words = [w for w in (t.strip(PUNCTUATION).lower() for t in tokens) if len(w) > 1 and WORD_RE.fullmatch(w)]
     english = _stop_words("en")
     english_hits = sum(1 for w in words if w in english)
     best_code, best_hits = None, 0
@@ -69,6 +72,12 @@ def assess(text: str) -> str | None:
         hits = sum(1 for w in words if w in _stop_words(code) and w not in english)
         if hits > best_hits:
             best_code, best_hits = code, hits
-    if best_code and best_hits >= 2 and best_hits > english_hits:
+    # Conservative: English callers say "um", "die" and "bin", which are German
+    # stop words. Call it another language only when its little words are
+    # many, outnumber English ones two to one, make up much of the message,
+    # and either there are accented letters or there are four or more of them.
+    accented = any(not c.isascii() for c in letters)
+    if (best_code and best_hits >= 3 and best_hits > 2 * english_hits and best_hits >= 0.3 * len(words)
+            and (accented or best_hits >= 4)):
         return f"{NOT_ENGLISH}:{LATIN_LANGUAGES[best_code]}"
     return None
