@@ -58,6 +58,8 @@ def test_phone_numbers_are_never_entities(text: str) -> None:
         ("میں کونسل ٹیکس کیسے ادا کروں", "not_english:Arabic"),
         ("my bin wasnt collected", None),
         ("y", None),
+        ("Dzień dobry, gdzie mogę zapłacić podatek od nieruchomości?", "not_english:Polish"),
+        ("I had a coffee at the café near the crèche", None),
         ("2", None),
         ("h m r c", None),
         ("um my bin election got missed", None),

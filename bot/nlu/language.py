@@ -80,4 +80,9 @@ def assess(text: str) -> str | None:
     if (best_code and best_hits >= 3 and best_hits > 2 * english_hits and best_hits >= 0.3 * len(words)
             and (accented or best_hits >= 4)):
         return f"{NOT_ENGLISH}:{LATIN_LANGUAGES[best_code]}"
+    # Accented words English never has ("zapłacić", "nieruchomości"), with
+    # hardly an English little word beside them.
+    foreign_spelt = sum(1 for w in words if not w.isascii())
+    if foreign_spelt >= 2 and foreign_spelt >= 0.25 * len(words) and english_hits <= 1:
+        return f"{NOT_ENGLISH}:{LATIN_LANGUAGES[best_code] if best_code else 'Latin'}"
     return None
