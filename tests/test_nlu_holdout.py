@@ -13,10 +13,13 @@ from bot.paths import DATA_DIR
 
 pytestmark = pytest.mark.model
 
-SERVICE_ACCURACY_FLOOR = 0.93
+# Measured 2026-11-22 (two training runs): service 96.0%, authority 96.3%,
+# out-of-scope recall 93.3%, false alarms 3.4%. Training is not bit-for-bit
+# repeatable on TensorFlow's threads, so each floor sits about a point below.
+SERVICE_ACCURACY_FLOOR = 0.945
 AUTHORITY_ACCURACY_FLOOR = 0.95
-OOS_RECALL_FLOOR = 0.85
-FALSE_ALARM_CEILING = 0.05
+OOS_RECALL_FLOOR = 0.90
+FALSE_ALARM_CEILING = 0.045
 
 
 def test_holdout_is_big_enough_and_half_spoken() -> None:
