@@ -86,7 +86,7 @@ def is_open(schedule_id: str, catalogue: Catalogue | None = None) -> bool:
     return hours.is_open(catalogue.schedules[schedule_id], catalogue.bank_holidays, moment())
 
 
-def postcode_note(dispatcher: CollectingDispatcher, postcode: str, service: Service | None) -> bool:
+def postcode_note(dispatcher: CollectingDispatcher, postcode: str) -> bool:
     """Tell the person who serves `postcode` when it is not (wholly) in the
     district. Returns True when it is in the district."""
     book = default_postcodes()

@@ -95,7 +95,7 @@ class ActionCheckPostcode(Action):
             return []
         service_id = tracker.get_slot("service")
         service = catalogue.services.get(service_id) if service_id else None
-        if context.postcode_note(dispatcher, postcode, service):
+        if context.postcode_note(dispatcher, postcode):
             centre = context.nearest_centre(service, postcode, catalogue)
             dispatcher.utter_message(
                 response="utter_postcode_in_district",

@@ -39,7 +39,7 @@ def explain_service(service_id: str, tracker: Tracker, dispatcher: CollectingDis
             dispatcher.utter_message(response="utter_out_of_hours_line", phone=service.out_of_hours_phone)
     postcode = tracker.get_slot("postcode")
     if postcode:
-        context.postcode_note(dispatcher, postcode, service)
+        context.postcode_note(dispatcher, postcode)
     dispatcher.utter_message(
         json_message=context.council_payload("route", service=service.id, authority=service.authority)
     )

@@ -9,7 +9,6 @@ when the words name no service at all (a greeting, "yes", "a person please").
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -72,6 +71,3 @@ class Router:
 
     async def route(self, text: str) -> Route:
         return route_from_parse(text, await self.parse(text), self.catalogue)
-
-    def route_sync(self, text: str) -> Route:
-        return asyncio.run(self.route(text))
