@@ -6,19 +6,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=$(tr -d '[:space:]' < .python-version)
+minor="${want%.*}"
 pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
+# Any 3.10.x will do (Rasa 3.6 needs 3.10); prefer the exact one named.
+other=$(ls -d "$pyenv_root"/versions/"$minor".* 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -x "$pyenv_root/versions/$want/bin/python" ]; then
   python="$pyenv_root/versions/$want/bin/python"
+elif [ -n "$other" ] && [ -x "$other/bin/python" ]; then
+  python="$other/bin/python"
 elif command -v pyenv >/dev/null 2>&1; then
   if ! pyenv prefix "$want" >/dev/null 2>&1; then
     echo "Installing Python $want with pyenv..." >&2
     pyenv install -s "$want"
   fi
   python="$(pyenv prefix "$want")/bin/python"
-elif command -v "python${want%.*}" >/dev/null 2>&1; then
-  python="python${want%.*}"
+elif command -v "python$minor" >/dev/null 2>&1; then
+  python="python$minor"
 else
-  echo "Python $want is needed (Rasa 3.6 runs on 3.10): install pyenv, or python${want%.*}." >&2
+  echo "Python $minor is needed (Rasa 3.6 runs on 3.10): install pyenv, or python$minor." >&2
   exit 1
 fi
 
@@ -26,8 +31,8 @@ stamp=".venv/.installed-$(sha256sum requirements.lock | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
 fi
-if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import sys; sys.exit(sys.version.split()[0] != '$want')"; then
-  echo "Recreating .venv for Python $want..." >&2
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '$minor')"; then
+  echo "Recreating .venv for Python $minor..." >&2
   rm -rf .venv
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
