@@ -4,7 +4,6 @@ and the small pieces of wording every action shares."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Mapping
 
 from rasa_sdk import Tracker
@@ -69,21 +68,17 @@ def nearest_centre(service: Service | None, postcode: str | None, catalogue: Cat
     return catalogue.centres[candidates[0]]
 
 
-def moment() -> datetime:
-    return now()
-
-
-def opens_when(schedule_id: str, catalogue: Catalogue | None = None) -> str:
+def opens_when(schedule_id: str) -> str:
     """'at 8am on Monday', relative to now; '' when it never closes."""
-    catalogue = catalogue or default_catalogue()
-    current = moment()
+    catalogue = default_catalogue()
+    current = now()
     opening = hours.next_opening(catalogue.schedules[schedule_id], catalogue.bank_holidays, current)
     return hours.say_when(opening, current) if opening else ""
 
 
-def is_open(schedule_id: str, catalogue: Catalogue | None = None) -> bool:
-    catalogue = catalogue or default_catalogue()
-    return hours.is_open(catalogue.schedules[schedule_id], catalogue.bank_holidays, moment())
+def is_open(schedule_id: str) -> bool:
+    catalogue = default_catalogue()
+    return hours.is_open(catalogue.schedules[schedule_id], catalogue.bank_holidays, now())
 
 
 def postcode_note(dispatcher: CollectingDispatcher, postcode: str) -> bool:

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import context
 from bot import hours
 from bot.catalogue import default_catalogue
+from bot.clock import now
 from bot.postcodes import default_postcodes
 from bot.signposts import default_signposts
 
@@ -21,7 +22,7 @@ def _now_sentence(schedule_id: str) -> str:
     opens at 8am tomorrow.' / 'It's closed now and opens at 8am on Monday.'"""
     catalogue = default_catalogue()
     schedule = catalogue.schedules[schedule_id]
-    current = context.moment()
+    current = now()
     if schedule.always_open:
         return ""
     closes = hours.closing_time(schedule, catalogue.bank_holidays, current)

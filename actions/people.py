@@ -34,13 +34,15 @@ def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, reason: s
     else:
         name, phone, schedule, web = contact.name, contact.phone, contact.hours, contact.web
     sid = service.id if service else None
+    target = None
     if context.is_open(schedule):
-        dispatcher.utter_message(response="utter_connect", name=name)
-        dispatcher.utter_message(json_message=context.council_payload("transfer", service=sid, phone=phone, reason=reason))
+        target = (name, phone)
     elif service is not None and service.out_of_hours_phone:
-        dispatcher.utter_message(response="utter_connect", name="the out-of-hours team")
+        target = ("the out-of-hours team", service.out_of_hours_phone)
+    if target is not None:
+        dispatcher.utter_message(response="utter_connect", name=target[0])
         dispatcher.utter_message(
-            json_message=context.council_payload("transfer", service=sid, phone=service.out_of_hours_phone, reason=reason)
+            json_message=context.council_payload("transfer", service=sid, phone=target[1], reason=reason)
         )
     else:
         centre = context.nearest_centre(service, tracker.get_slot("postcode"), catalogue)

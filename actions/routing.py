@@ -74,10 +74,8 @@ def answer_to_pending(tracker: Tracker) -> str | None:
     if clarification is None:
         return None
     intent = context.latest_intent(tracker)
-    if intent in default_catalogue().routable_ids and intent not in clarification.services:
-        return intent  # the person moved on to another service: follow them
-    if intent in clarification.services:
-        return intent
+    if intent in default_catalogue().routable_ids:
+        return intent  # one of the options, or the person moved on to another service
     return clarification.resolve(context.latest_text(tracker), context.ranking(tracker))
 
 

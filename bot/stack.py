@@ -17,6 +17,11 @@ ACTIONS_PORT = 5055
 HEALTH_TIMEOUT_S = 90
 
 
+def _env(**extra: str) -> dict[str, str]:
+    """This process's environment with the project importable, plus `extra`."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -35,7 +40,7 @@ def start_action_server(port: int = ACTIONS_PORT, env: dict[str, str] | None = N
     process = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env=_env(**(env or {})),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
@@ -62,7 +67,7 @@ def run_shell() -> int:
             cwd=ROOT,
             # Rasa's dependencies warn about their own deprecations at start;
             # a person at the terminal needs the bot, not those.
-            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"},
+            env=_env(PYTHONWARNINGS="ignore"),
         )
     finally:
         if actions is not None:
