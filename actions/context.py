@@ -3,7 +3,6 @@ and the small pieces of wording every action shares."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
 from rasa_sdk import Tracker
@@ -13,8 +12,8 @@ from bot import hours
 from bot.catalogue import Catalogue, Centre, Service, default_catalogue
 from bot.clock import now
 from bot.postcodes import default_postcodes
+from bot.wording import VOICE, web_for  # noqa: F401  (re-exported for the actions)
 
-VOICE = "voice"
 CHANNELS = ("voice", "sms", "chat")
 
 
@@ -39,15 +38,6 @@ def ranking(tracker: Tracker) -> list[Mapping[str, Any]]:
 
 def entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
-
-
-def web_for(url: str, channel_name: str) -> str:
-    """The address as the person can use it: the full link in writing, the
-    site said aloud on the phone ("lancaster dot gov dot uk")."""
-    if channel_name != VOICE:
-        return url
-    host = re.sub(r"^https?://(www\.)?", "", url).split("/", 1)[0]
-    return host.replace(".", " dot ")
 
 
 def capitalised(name: str) -> str:

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
+from actions.endings import say_goodbye
 from actions.routing import route_pending_answer
 from bot import hours
 from bot.catalogue import default_catalogue
@@ -40,7 +41,10 @@ def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, reason: s
     elif service is not None and service.out_of_hours_phone:
         target = ("the out-of-hours team", service.out_of_hours_phone)
     if target is not None:
-        dispatcher.utter_message(response="utter_connect", name=target[0])
+        if context.channel(tracker) == context.VOICE:
+            dispatcher.utter_message(response="utter_connect", name=target[0])
+        else:  # nobody can be put through a text conversation: give the number
+            dispatcher.utter_message(response="utter_call_now", name=target[0], phone=target[1])
         dispatcher.utter_message(
             json_message=context.council_payload("transfer", service=sid, phone=target[1], reason=reason)
         )
@@ -135,7 +139,7 @@ class ActionDeny(Action):
             dispatcher.utter_message(response="utter_ok_try_again")
             return [SlotSet("offer", None), SlotSet("failed_turns", 0.0)]
         if offer == "anything_else":
-            dispatcher.utter_message(response="utter_goodbye")
+            say_goodbye(dispatcher)
             return [SlotSet("offer", None)]
         dispatcher.utter_message(response="utter_ask_how_help")
         return [SlotSet("offer", None)]

@@ -178,7 +178,8 @@ async def test_unreadable_input_is_explained(weekday_open: None, problem: str, r
 
 async def test_no_after_anything_else_says_goodbye(weekday_open: None) -> None:
     messages, _ = await run(ActionDeny(), tracker("no thanks", "deny", offer="anything_else"))
-    assert responses(messages) == ["utter_goodbye"]
+    assert responses(messages) == ["utter_goodbye", "custom"]
+    assert custom(messages) == [{"event": "hangup", "reason": "goodbye"}]
     messages, events = await run(ActionDeny(), tracker("no", "deny", offer="person", failed_turns=2.0))
     assert responses(messages) == ["utter_ok_try_again"] and SlotSet("failed_turns", 0.0) in events
 
@@ -246,3 +247,19 @@ async def test_out_of_scope_is_honest_and_signposts(weekday_open: None, text: st
 async def test_which_council_in_general(weekday_open: None) -> None:
     messages, _ = await run(ActionWhichCouncil(), tracker("which council is this", "ask_which_council"))
     assert responses(messages) == ["utter_which_council_general"]
+
+
+async def test_emergency_says_999_and_asks_the_bridge_to_hang_up(weekday_open: None) -> None:
+    from actions.endings import ActionEmergency
+
+    messages, events = await run(ActionEmergency(), tracker("there's a fire", "emergency", channel="voice"))
+    assert responses(messages) == ["utter_emergency", "custom"]
+    assert custom(messages) == [{"event": "hangup", "reason": "emergency"}]
+    assert events == []
+
+
+async def test_a_person_by_text_gets_the_number_not_a_transfer_promise(weekday_open: None) -> None:
+    messages, _ = await run(ActionConnectPerson(), tracker("a person", "request_human", channel="sms"))
+    assert one(messages, "utter_call_now")["phone"] == "01632 960000"
+    voice, _ = await run(ActionConnectPerson(), tracker("a person", "request_human", channel="voice"))
+    assert one(voice, "utter_connect")["name"] == "the council contact centre"

@@ -97,8 +97,9 @@ async def test_telecare_at_3am_reaches_the_24x7_line(agent_night: Any) -> None:
 
 async def test_emergency_gets_999_and_nothing_else(agent_open: Any) -> None:
     replies = await Conversation(agent_open, "voice").say("my neighbours house is on fire")
-    assert len(replies) == 1
+    assert len(replies) == 2
     assert "hang up and dial 999" in replies[0]["text"]
+    assert events(replies) == [{"event": "hangup", "reason": "emergency"}]
 
 
 async def test_out_of_scope_is_honest(agent_open: Any) -> None:
