@@ -5,7 +5,7 @@
   validate  check the catalogue and the Rasa training data
   bench     held-out accuracy, out-of-scope figures, training time and route
             speed, written to reports/
-  run       start the action server and talk to the bot in this terminal
+  run       start the whole stack and phone the bot from this terminal
 """
 
 from __future__ import annotations
@@ -106,9 +106,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.stack import run_shell
+    from bot.stack import run_stack
 
-    return run_shell()
+    return run_stack()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,20 +1,25 @@
-"""Start the local stack for a person at a terminal: the action server in the
-background, then the Rasa server with its command-line channel in front."""
+"""Start the local stack: the action server, the Rasa server (REST channel)
+and the telephony bridge, each a child process that is healthy before the
+next starts. Used by `make run`, the tests and the benchmarks."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
-from bot.paths import BOT_DIR, ROOT
+from bot.paths import BOT_DIR, ROOT, VAR_DIR
 from bot.training import ensure_model
 
 ACTIONS_PORT = 5055
-HEALTH_TIMEOUT_S = 90
+RASA_PORT = 5005
+BRIDGE_PORT = 8080
+HEALTH_TIMEOUT_S = 180
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -30,46 +35,101 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_action_server(port: int = ACTIONS_PORT, env: dict[str, str] | None = None) -> subprocess.Popen | None:
-    """Start `python -m rasa_sdk --actions actions` and wait until it answers
-    /health. Returns None when one is already answering on `port`. `env`
-    adds to (or overrides) this process's environment, e.g. FAKE_NOW."""
-    health = f"http://127.0.0.1:{port}/health"
+def start_process(command: list[str], health: str, env: dict[str, str] | None = None,
+                  log_path: Path | None = None) -> subprocess.Popen | None:
+    """Start `command` and wait until `health` answers 200. Returns None when
+    something already answers there. Output goes to `log_path` (else nowhere)."""
     if _healthy(health):
         return None
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=ROOT,
-        env=_env(**(env or {})),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
+    output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the child
+    process = subprocess.Popen(command, cwd=ROOT, env=_env(**(env or {})), stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + HEALTH_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the action server exited with code {process.returncode}")
+            raise RuntimeError(f"{' '.join(command[:4])} exited with code {process.returncode}")
         if _healthy(health):
             return process
         time.sleep(0.5)
     process.terminate()
-    raise RuntimeError(f"the action server did not answer {health} within {HEALTH_TIMEOUT_S} s")
+    raise RuntimeError(f"{' '.join(command[:4])} did not answer {health} within {HEALTH_TIMEOUT_S} s")
 
 
-def run_shell() -> int:
+def start_action_server(port: int = ACTIONS_PORT, env: dict[str, str] | None = None) -> subprocess.Popen | None:
+    """`python -m rasa_sdk --actions actions` on `port`; `env` adds to (or
+    overrides) this process's environment, e.g. FAKE_NOW."""
+    return start_process(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        f"http://127.0.0.1:{port}/health", env,
+    )
+
+
+def endpoints_file(actions_url: str) -> Path:
+    """An endpoints.yml pointing Rasa at this action server (under var/)."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / f"endpoints-{hashlib.sha256(actions_url.encode()).hexdigest()[:12]}.yml"
+    path.write_text(f'action_endpoint:\n  url: "{actions_url}"\n', encoding="utf-8")
+    return path
+
+
+def start_rasa_server(port: int = RASA_PORT, actions_url: str = f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
+                      model: Path | None = None, env: dict[str, str] | None = None,
+                      log_path: Path | None = None) -> subprocess.Popen | None:
+    """`rasa run` with the REST channel the bridge talks to."""
+    model = model or ensure_model()
+    return start_process(
+        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
+         "--endpoints", str(endpoints_file(actions_url)), "--credentials", str(BOT_DIR / "credentials.yml")],
+        f"http://127.0.0.1:{port}/", {"PYTHONWARNINGS": "ignore", **(env or {})}, log_path,
+    )
+
+
+def start_bridge(port: int = BRIDGE_PORT, rasa_url: str = f"http://127.0.0.1:{RASA_PORT}",
+                 env: dict[str, str] | None = None, log_path: Path | None = None) -> subprocess.Popen | None:
+    return start_process(
+        [sys.executable, "-m", "telephony_bridge", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        f"http://127.0.0.1:{port}/healthz", {"RASA_URL": rasa_url, **(env or {})}, log_path,
+    )
+
+
+def stop(*processes: subprocess.Popen | None) -> None:
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.terminate()
+    for process in processes:
+        if process is not None:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def run_stack() -> int:
+    """What `make run` does: the whole stack, then a phone call to it from
+    this terminal (typed lines are speech, #digits are keys)."""
     model = ensure_model()
-    print("Starting the action server...", flush=True)
-    actions = start_action_server()
-    print("Starting the bot. Type what you need; /stop ends the conversation.", flush=True)
+    logs = VAR_DIR / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    started: list[subprocess.Popen | None] = []
     try:
-        return subprocess.call(
-            [sys.executable, "-m", "rasa", "shell", "--model", str(model),
-             "--endpoints", str(BOT_DIR / "endpoints.yml"), "--credentials", str(BOT_DIR / "credentials.yml")],
-            cwd=ROOT,
-            # Rasa's dependencies warn about their own deprecations at start;
-            # a person at the terminal needs the bot, not those.
-            env=_env(PYTHONWARNINGS="ignore"),
-        )
+        print("Starting the action server...", flush=True)
+        started.append(start_action_server())
+        print("Starting the Rasa server (about half a minute)...", flush=True)
+        started.append(start_rasa_server(model=model, log_path=logs / "rasa.log"))
+        print("Starting the telephony bridge...", flush=True)
+        started.append(start_bridge(log_path=logs / "bridge.log"))
+        print(f"Stack up: bridge http://127.0.0.1:{BRIDGE_PORT}, Rasa http://127.0.0.1:{RASA_PORT}, "
+              f"actions http://127.0.0.1:{ACTIONS_PORT}; logs in var/logs/.", flush=True)
+        from telephony_bridge.simulator import main as call
+
+        while True:
+            print("\nCalling the council line. Type what you'd say; #1 presses keys; an empty line is "
+                  "silence; Ctrl-D hangs up.", flush=True)
+            call(["--url", f"http://127.0.0.1:{BRIDGE_PORT}"])
+            try:
+                again = input("\nCall again? [Y/n] ").strip().lower()
+            except EOFError:
+                again = "n"
+            if again.startswith("n"):
+                return 0
     finally:
-        if actions is not None:
-            actions.terminate()
-            actions.wait(timeout=10)
+        stop(*reversed(started))

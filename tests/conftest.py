@@ -97,3 +97,25 @@ def weekday_open(monkeypatch: pytest.MonkeyPatch) -> None:
 def saturday_night(monkeypatch: pytest.MonkeyPatch) -> None:
     """Saturday 14 November 2026, 03:00 London time: only 24x7 lines are open."""
     monkeypatch.setenv("FAKE_NOW", SATURDAY_NIGHT)
+
+
+@pytest.fixture(scope="session")
+def rasa_server(model_path: Path, action_server: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[Callable[[str], str]]:
+    """Real Rasa servers (REST channel), one per FAKE_NOW, each in front of
+    the action server for that time; started on first use."""
+    from bot.stack import start_rasa_server, stop
+
+    started: dict[str, tuple[str, Any]] = {}
+    logs = tmp_path_factory.mktemp("rasa-logs")
+
+    def url_for(fake_now: str) -> str:
+        if fake_now not in started:
+            port = free_port()
+            process = start_rasa_server(port, action_server(fake_now), model_path,
+                                        log_path=logs / f"rasa-{port}.log")
+            started[fake_now] = (f"http://127.0.0.1:{port}", process)
+        return started[fake_now][0]
+
+    yield url_for
+    stop(*(process for _, process in started.values()))

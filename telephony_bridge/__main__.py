@@ -1,0 +1,97 @@
+"""python -m telephony_bridge COMMAND
+
+  serve   run the bridge (Twilio's webhooks) on --host/--port
+  call    phone a running bridge from this terminal, as Twilio would
+  report  the service-level measures of the call log over a period
+  bench   simulated concurrent calls against the real local stack, into reports/
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from telephony_bridge.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.catalogue import CatalogueError
+    from telephony_bridge import logs
+    from telephony_bridge.app import init_app
+
+    logs.configure(logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        settings = Settings.from_env()
+        app = init_app(settings)
+    except (SettingsError, CatalogueError) as exc:
+        print(f"cannot start the bridge: {exc}", file=sys.stderr)
+        return 1
+    if settings.public_base_url is None:
+        logging.getLogger("telephony_bridge").info(
+            "PUBLIC_BASE_URL not set: signatures are checked against the address each request came to")
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from telephony_bridge.simulator import main as simulator_main
+
+    return simulator_main(args.rest)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.clock import now
+    from telephony_bridge.calllog import CallLog
+    from telephony_bridge.report import format_report, parse_period, service_levels
+
+    try:
+        settings = Settings.from_env()
+        start, end = parse_period(args.from_, args.to, now())
+    except (SettingsError, ValueError) as exc:
+        print(f"cannot report: {exc}", file=sys.stderr)
+        return 1
+    log = CallLog(settings.database_url)
+    try:
+        print(format_report(service_levels(log, start, end)))
+    finally:
+        log.close()
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from telephony_bridge.bench import main as bench_main
+
+    return bench_main(args.rest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m telephony_bridge", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the bridge")
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.set_defaults(func=cmd_serve)
+    call = commands.add_parser("call", help="phone a running bridge (see `call -- --help`)", add_help=False)
+    call.add_argument("rest", nargs=argparse.REMAINDER)
+    call.set_defaults(func=cmd_call)
+    report = commands.add_parser("report", help="service levels from the call log")
+    report.add_argument("--from", dest="from_", help="start date or date-time (default: 7 days ago)")
+    report.add_argument("--to", help="end date or date-time (default: now)")
+    report.set_defaults(func=cmd_report)
+    bench = commands.add_parser("bench", help="latency under concurrent calls, into reports/", add_help=False)
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=cmd_bench)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The one client of the bot: Rasa's REST channel.
+
+`BotClient.send` posts a message and returns what the bot said as a
+`BotReply`, or raises `BotUnavailable` for anything that is not a proper
+answer in time (down, slow, an HTTP error, garbage), so the caller of this
+module has exactly one failure to handle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import aiohttp
+
+WEBHOOK_PATH = "/webhooks/rest/webhook"
+# Speech recognisers sometimes return pages of junk; nobody says more than this
+# in one breath, and the model's time grows with the length.
+MAX_MESSAGE_CHARS = 1000
+
+
+class BotUnavailable(Exception):
+    """The bot gave no usable answer; the message says why (no user text)."""
+
+
+@dataclass(frozen=True)
+class BotReply:
+    texts: tuple[str, ...] = ()
+    buttons: tuple[str, ...] = ()  # titles, in order
+    events: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)  # council payloads
+
+    def event(self, name: str) -> Mapping[str, Any] | None:
+        """The first council payload of this kind, if the bot sent one."""
+        return next((e for e in self.events if e.get("event") == name), None)
+
+    @property
+    def empty(self) -> bool:
+        return not self.texts and not self.events
+
+
+def parse_reply(payload: Any) -> BotReply:
+    """Rasa's REST answer (a list of messages) as a BotReply. Raises
+    BotUnavailable when it is not that shape at all; unknown keys inside a
+    message are ignored."""
+    if not isinstance(payload, list):
+        raise BotUnavailable(f"answer is a {type(payload).__name__}, not a list of messages")
+    texts: list[str] = []
+    buttons: list[str] = []
+    events: list[Mapping[str, Any]] = []
+    for message in payload:
+        if not isinstance(message, dict):
+            raise BotUnavailable("a message in the answer is not an object")
+        text = message.get("text")
+        if isinstance(text, str) and text.strip():
+            texts.append(text.strip())
+        for button in message.get("buttons") or []:
+            if isinstance(button, dict) and isinstance(button.get("title"), str):
+                buttons.append(button["title"])
+        custom = message.get("custom")
+        council = custom.get("council") if isinstance(custom, dict) else None
+        if isinstance(council, dict) and isinstance(council.get("event"), str):
+            events.append(council)
+    return BotReply(tuple(texts), tuple(buttons), tuple(events))
+
+
+class BotClient:
+    """Talks to one Rasa server. The session is injectable for tests and is
+    owned by the application (opened and closed in its cleanup context)."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout_s: float) -> None:
+        self._session = session
+        self._url = base_url.rstrip("/") + WEBHOOK_PATH
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    async def send(self, sender: str, text: str, metadata: Mapping[str, Any]) -> BotReply:
+        body = {"sender": sender, "message": text[:MAX_MESSAGE_CHARS], "metadata": dict(metadata)}
+        try:
+            async with self._session.post(self._url, json=body, timeout=self._timeout) as response:
+                if response.status != 200:
+                    raise BotUnavailable(f"HTTP {response.status}")
+                raw = await response.read()
+        except asyncio.TimeoutError:
+            raise BotUnavailable("no answer within the time budget") from None
+        except aiohttp.ClientError as exc:
+            raise BotUnavailable(f"{type(exc).__name__}") from None
+        try:
+            payload = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BotUnavailable("answer is not JSON") from None
+        return parse_reply(payload)

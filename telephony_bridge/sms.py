@@ -1,0 +1,92 @@
+"""Text messages: the same bot, the sender's number as the conversation,
+the answer as one or more SMS parts that read well on a phone."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Mapping
+
+from bot.catalogue import Catalogue
+from telephony_bridge import twiml
+from telephony_bridge.phones import mask
+from telephony_bridge.rasa_client import BotClient, BotReply, BotUnavailable
+
+log = logging.getLogger("telephony_bridge.sms")
+
+# Two concatenated SMS segments: long enough for a whole answer, short enough
+# that no handset shows it out of order or truncated.
+PART_CHARS = 306
+MAX_BODY_CHARS = 1600  # Twilio's own limit on an incoming message
+EMPTY = "Sorry, that message was empty. Tell me in a few words what you need, for example \"missed bin\"."
+DOWN = ("Sorry, I can't answer texts right now. Please try again in a few minutes, call {phone}, "
+        "or go to {web}.")
+
+
+def split_message(text: str, limit: int = PART_CHARS) -> list[str]:
+    """Split at sentence ends, then at spaces; never inside a word, a number
+    or a web address. Parts are numbered "1/3 " when there is more than one."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return [text] if text else []
+    body = limit - len("9/9 ")
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    parts: list[str] = []
+    current = ""
+    for sentence in sentences:
+        for piece in _words_within(sentence, body):
+            joined = f"{current} {piece}".strip()
+            if len(joined) <= body:
+                current = joined
+            else:
+                parts.append(current)
+                current = piece
+    if current:
+        parts.append(current)
+    return [f"{index}/{len(parts)} {part}" for index, part in enumerate(parts, 1)]
+
+
+def _words_within(sentence: str, limit: int) -> list[str]:
+    if len(sentence) <= limit:
+        return [sentence]
+    pieces, current = [], ""
+    for word in sentence.split(" "):
+        while len(word) > limit:  # a pathological unbroken string
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(word[:limit])
+            word = word[limit:]
+        joined = f"{current} {word}".strip()
+        if len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = word
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def reply_text(reply: BotReply) -> str:
+    """What the bot said, with any buttons as words the texter can send back."""
+    texts = list(reply.texts)
+    if reply.buttons:
+        texts.append("Reply with one of: " + "; ".join(reply.buttons) + ".")
+    return " ".join(texts)
+
+
+async def answer(bot: BotClient, catalogue: Catalogue, params: Mapping[str, str]) -> str:
+    """The MessagingResponse TwiML for one incoming text."""
+    sender = params.get("From", "")
+    body = " ".join(params.get("Body", "").split())[:MAX_BODY_CHARS]
+    if not body:
+        return twiml.messages([EMPTY])
+    try:
+        reply = await bot.send(sender, body, {"channel": "sms"})
+    except BotUnavailable as exc:
+        log.warning("bot unavailable for a text: %s", exc, extra={"caller": mask(sender)})
+        contact = catalogue.contact_centre
+        return twiml.messages([DOWN.format(phone=contact.phone, web=contact.web)])
+    text = reply_text(reply) or "Sorry, I didn't catch that. Tell me in a few words what you need."
+    return twiml.messages(split_message(text))

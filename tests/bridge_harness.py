@@ -1,0 +1,48 @@
+"""A bridge built by the tests themselves: `init_app` with its own settings
+and a call log in a temporary SQLite file, served on a real local port so
+the call simulator reaches it over HTTP exactly as Twilio would."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import AsyncIterator
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from telephony_bridge.app import init_app
+from telephony_bridge.calllog import CallLog
+from telephony_bridge.settings import Settings
+
+TOKEN = "test-auth-token-0123456789"
+CALLER = "+447700900123"
+
+
+def settings(rasa_url: str, tmp: Path, **changes: object) -> Settings:
+    base = Settings.from_env({"TWILIO_AUTH_TOKEN": TOKEN, "RASA_URL": rasa_url,
+                              "DATABASE_URL": f"sqlite:///{tmp / 'calls.db'}"})
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+class Bridge:
+    def __init__(self, server: TestServer, log: CallLog) -> None:
+        self.server = server
+        self.log = log
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+
+@asynccontextmanager
+async def running_bridge(config: Settings, app: web.Application | None = None) -> AsyncIterator[Bridge]:
+    log = CallLog(config.database_url)
+    server = TestServer(app or init_app(config, call_log=log))
+    await server.start_server()
+    try:
+        yield Bridge(server, log)
+    finally:
+        await server.close()
+        log.close()
