@@ -5,10 +5,10 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train run test validate bench lock clean
+.PHONY: help setup train run test validate bench bench-bridge call report lock clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 setup: ## create .venv and install the pinned dependencies (idempotent)
 	@scripts/setup.sh
@@ -16,7 +16,7 @@ setup: ## create .venv and install the pinned dependencies (idempotent)
 train: setup ## train the model if the data or config changed (cached by fingerprint)
 	@$(PY) -m bot train
 
-run: setup ## train if needed, start the action server, talk to the bot here
+run: setup ## train if needed, start actions, Rasa and the bridge, phone it here
 	@$(PY) -m bot run
 
 test: setup ## validate the data, train if needed, run every test
@@ -29,6 +29,15 @@ validate: setup ## check the catalogue and the Rasa training data
 
 bench: setup ## routing quality and speed, written to reports/
 	@$(PY) -m bot bench
+
+bench-bridge: train ## phone-line latency under concurrent simulated calls, written to reports/
+	@$(PY) -m telephony_bridge bench
+
+call: setup ## phone a bridge that is already running (make run starts one)
+	@$(PY) -m telephony_bridge call
+
+report: setup ## service levels from the call log over the last 7 days
+	@$(PY) -m telephony_bridge report
 
 lock: ## re-pin requirements.lock from requirements.in (needs the package index)
 	rm -rf .venv-lock && $$(pyenv prefix $$(cat .python-version))/bin/python -m venv .venv-lock
