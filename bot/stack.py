@@ -5,6 +5,7 @@ next starts. Used by `make run`, the tests and the benchmarks."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -76,11 +77,30 @@ def start_rasa_server(port: int = RASA_PORT, actions_url: str = f"http://127.0.0
                       log_path: Path | None = None) -> subprocess.Popen | None:
     """`rasa run` with the REST channel the bridge talks to."""
     model = model or ensure_model()
-    return start_process(
+    process = start_process(
         [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
          "--endpoints", str(endpoints_file(actions_url)), "--credentials", str(BOT_DIR / "credentials.yml")],
         f"http://127.0.0.1:{port}/", {"PYTHONWARNINGS": "ignore", **(env or {})}, log_path,
     )
+    if process is not None:
+        warm_up(f"http://127.0.0.1:{port}")
+    return process
+
+
+def warm_up(rasa_url: str, timeout_s: float = 120) -> None:
+    """Send Rasa one message and wait for the answer: its first message after
+    loading builds the model's graphs and takes seconds, which a caller
+    would otherwise spend hearing the bot-unavailable apology."""
+    request = urllib.request.Request(
+        rasa_url.rstrip("/") + "/webhooks/rest/webhook",
+        data=json.dumps({"sender": "stack-warm-up", "message": "hello"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s):
+            pass
+    except (urllib.error.URLError, OSError):
+        pass  # the bot answers later or not at all; the bridge copes with both
 
 
 def start_bridge(port: int = BRIDGE_PORT, rasa_url: str = f"http://127.0.0.1:{RASA_PORT}",

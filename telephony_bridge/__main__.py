@@ -14,6 +14,8 @@ import sys
 
 from telephony_bridge.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
 
+PASS_THROUGH = {"call": "telephony_bridge.simulator", "bench": "telephony_bridge.bench"}
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
@@ -36,12 +38,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_call(args: argparse.Namespace) -> int:
-    from telephony_bridge.simulator import main as simulator_main
-
-    return simulator_main(args.rest)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from bot.clock import now
     from telephony_bridge.calllog import CallLog
@@ -61,12 +57,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from telephony_bridge.bench import main as bench_main
-
-    return bench_main(args.rest)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m telephony_bridge", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,16 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.set_defaults(func=cmd_serve)
-    call = commands.add_parser("call", help="phone a running bridge (see `call -- --help`)", add_help=False)
-    call.add_argument("rest", nargs=argparse.REMAINDER)
-    call.set_defaults(func=cmd_call)
+    commands.add_parser("call", help="phone a running bridge (`call --help` for its options)")
     report = commands.add_parser("report", help="service levels from the call log")
     report.add_argument("--from", dest="from_", help="start date or date-time (default: 7 days ago)")
     report.add_argument("--to", help="end date or date-time (default: now)")
     report.set_defaults(func=cmd_report)
-    bench = commands.add_parser("bench", help="latency under concurrent calls, into reports/", add_help=False)
-    bench.add_argument("rest", nargs=argparse.REMAINDER)
-    bench.set_defaults(func=cmd_bench)
+    commands.add_parser("bench", help="latency under concurrent calls, into reports/ (`bench --help`)")
+    argv = sys.argv[1:] if argv is None else argv
+    # `call` and `bench` own their options: hand them everything after the
+    # command word (argparse's REMAINDER drops a leading --option).
+    if argv and argv[0] in PASS_THROUGH:
+        module = __import__(PASS_THROUGH[argv[0]], fromlist=["main"])
+        try:
+            return module.main(argv[1:])
+        except KeyboardInterrupt:
+            return 130
     args = parser.parse_args(argv)
     try:
         return args.func(args)

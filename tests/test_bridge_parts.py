@@ -176,3 +176,34 @@ def test_env_example_documents_every_setting_the_code_reads() -> None:
             read |= set(re.findall(r"""_(?:float|url)\(env,\s*["']([A-Z][A-Z0-9_]+)["']""", text))
     assert {"TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "RASA_URL", "BOT_TIMEOUT_S", "DATABASE_URL"} <= read
     assert read - documented == set()
+
+
+def test_report_command_reads_the_call_log(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from bot.clock import LONDON
+    from telephony_bridge.__main__ import main
+    from telephony_bridge.calllog import CallLog
+
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    log = CallLog(url)
+    start = datetime(2026, 11, 10, 10, 0, tzinfo=LONDON)
+    log.call_started("CA" + "1" * 32, "+447700900123", start)
+    log.routed("CA" + "1" * 32, "council_tax", start)
+    log.call_status("CA" + "1" * 32, "completed", start, 60)
+    log.close()
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["report", "--from", "2026-11-09", "--to", "2026-11-11"]) == 0
+    out = capsys.readouterr().out
+    assert "100.0%" in out and "+447700900123" not in out
+    assert main(["report", "--from", "yesterday"]) == 1
+
+
+def test_call_and_bench_take_their_own_options(capsys) -> None:  # type: ignore[no-untyped-def]
+    from telephony_bridge.__main__ import main
+
+    for command in ("call", "bench"):
+        with pytest.raises(SystemExit) as exited:
+            main([command, "--help"])
+        assert exited.value.code == 0
+        assert f"python -m telephony_bridge {command}" in capsys.readouterr().out
