@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Sequence
 
+from bot import clock
 from bot.clock import LONDON
 from telephony_bridge.calllog import CallLog, CallRecord, TransferRecord
 
@@ -207,12 +208,9 @@ def _parse_moment(text: str, is_end: bool) -> datetime:
         midnight = datetime.combine(day + timedelta(days=1) if is_end else day, time(), tzinfo=LONDON)
         return midnight
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return clock.parse(text)
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO-8601 date or date-time") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=LONDON)
-    return moment
 
 
 def parse_period(from_: str | None, to: str | None, now: datetime) -> tuple[datetime, datetime]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Mapping
+from typing import Iterable, Iterator, Mapping
 
 from bot.catalogue import Catalogue
 from telephony_bridge import twiml
@@ -30,42 +30,38 @@ def split_message(text: str, limit: int = PART_CHARS) -> list[str]:
     if len(text) <= limit:
         return [text] if text else []
     body = limit - len("9/9 ")
-    sentences = re.split(r"(?<=[.!?])\s+", text)
-    parts: list[str] = []
-    current = ""
-    for sentence in sentences:
-        for piece in _words_within(sentence, body):
-            joined = f"{current} {piece}".strip()
-            if len(joined) <= body:
-                current = joined
-            else:
-                parts.append(current)
-                current = piece
-    if current:
-        parts.append(current)
+    pieces = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        pieces.extend([sentence] if len(sentence) <= body else _pack(_words(sentence, body), body))
+    parts = _pack(pieces, body)
     return [f"{index}/{len(parts)} {part}" for index, part in enumerate(parts, 1)]
 
 
-def _words_within(sentence: str, limit: int) -> list[str]:
-    if len(sentence) <= limit:
-        return [sentence]
-    pieces, current = [], ""
-    for word in sentence.split(" "):
-        while len(word) > limit:  # a pathological unbroken string
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(word[:limit])
-            word = word[limit:]
-        joined = f"{current} {word}".strip()
+def _pack(pieces: Iterable[str], limit: int) -> list[str]:
+    """Join pieces, in order and with spaces, into as few strings of at most
+    `limit` characters as fit (each piece must itself fit)."""
+    parts: list[str] = []
+    current = ""
+    for piece in pieces:
+        joined = f"{current} {piece}".strip()
         if len(joined) <= limit:
             current = joined
         else:
-            pieces.append(current)
-            current = word
+            parts.append(current)
+            current = piece
     if current:
-        pieces.append(current)
-    return pieces
+        parts.append(current)
+    return parts
+
+
+def _words(sentence: str, limit: int) -> Iterator[str]:
+    """The words of a sentence, a pathological unbroken string cut to fit."""
+    for word in sentence.split(" "):
+        while len(word) > limit:
+            yield word[:limit]
+            word = word[limit:]
+        if word:
+            yield word
 
 
 def reply_text(reply: BotReply) -> str:

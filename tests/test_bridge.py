@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
 
 import aiohttp

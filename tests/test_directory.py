@@ -5,15 +5,12 @@ politeness) reach it, enquiries do not, and bad data is refused by name."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-import yaml
 
 from bot.catalogue import DRAMA_NUMBER, CatalogueError, load_catalogue
-from bot.paths import DATA_DIR
 from telephony_bridge.directory import (
     CONFIRM,
     CONNECT,
@@ -23,6 +20,7 @@ from telephony_bridge.directory import (
     load_directory,
     phonetic_key,
 )
+from tests.datafiles import Change, copy_data, corrupt
 
 CATALOGUE = load_catalogue()
 DIRECTORY = load_directory(catalogue=CATALOGUE)
@@ -286,21 +284,9 @@ def test_dial_request_is_none_for_anything_else(said: str) -> None:
 
 # --- bad data --------------------------------------------------------------------
 
-Change = Callable[[dict[str, Any]], None]
-
-
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target, ignore=shutil.ignore_patterns("nlu", "rules"))
-    return target
-
-
-def corrupt(data_dir: Path, change: Change) -> None:
-    path = data_dir / "directory.yml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(raw)
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return copy_data(tmp_path)
 
 
 def department(raw: dict[str, Any], entry_id: str) -> dict[str, Any]:
@@ -331,7 +317,7 @@ def person(raw: dict[str, Any], entry_id: str) -> dict[str, Any]:
     ],
 )
 def test_bad_data_is_refused_naming_file_and_entry(data_copy: Path, change: Change, entry: str, problem: str) -> None:
-    corrupt(data_copy, change)
+    corrupt(data_copy, "directory.yml", change)
     with pytest.raises(CatalogueError) as error:
         load_directory(data_copy)
     message = str(error.value)
@@ -341,7 +327,7 @@ def test_bad_data_is_refused_naming_file_and_entry(data_copy: Path, change: Chan
 
 def test_the_real_data_copied_loads(data_copy: Path) -> None:
     # The bad-data tests mean something only if the untouched copy is good.
-    corrupt(data_copy, lambda raw: None)
+    corrupt(data_copy, "directory.yml", lambda raw: None)
     assert len(load_directory(data_copy).entries) == len(DIRECTORY.entries)
 
 

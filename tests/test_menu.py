@@ -3,16 +3,14 @@ keys lead where the recorded prompts say, and bad data is refused by name."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-import yaml
 
 from bot.catalogue import CatalogueError, load_catalogue
-from bot.paths import DATA_DIR
 from telephony_bridge.menu import Choice, default_menu, load_menu
+from tests.datafiles import Change, copy_data, corrupt
 
 CATALOGUE = load_catalogue()
 MENU = load_menu(catalogue=CATALOGUE)
@@ -117,21 +115,9 @@ def test_every_prompt_names_every_key_that_works() -> None:
 
 # --- bad data --------------------------------------------------------------------
 
-Change = Callable[[dict[str, Any]], None]
-
-
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target, ignore=shutil.ignore_patterns("nlu", "rules"))
-    return target
-
-
-def corrupt(data_dir: Path, change: Change) -> None:
-    path = data_dir / "ivr_menu.yml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(raw)
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return copy_data(tmp_path)
 
 
 def option(raw: dict[str, Any], *digits: int) -> dict[str, Any]:
@@ -167,7 +153,7 @@ def nest_too_deep(raw: dict[str, Any]) -> None:
     ],
 )
 def test_bad_data_is_refused_naming_file_and_entry(data_copy: Path, change: Change, entry: str, problem: str) -> None:
-    corrupt(data_copy, change)
+    corrupt(data_copy, "ivr_menu.yml", change)
     with pytest.raises(CatalogueError) as error:
         load_menu(data_copy)
     message = str(error.value)
@@ -184,7 +170,7 @@ def test_bad_data_is_refused_naming_file_and_entry(data_copy: Path, change: Chan
     ],
 )
 def test_bad_top_level_is_refused(data_copy: Path, change: Change, problem: str) -> None:
-    corrupt(data_copy, change)
+    corrupt(data_copy, "ivr_menu.yml", change)
     with pytest.raises(CatalogueError, match=f"ivr_menu.yml: {problem}"):
         load_menu(data_copy)
 
@@ -195,11 +181,11 @@ def test_a_three_level_menu_is_allowed(data_copy: Path) -> None:
         del parking["service"]
         parking["menu"] = [{"digit": 1, "label": "parking permits", "service": "on_street_parking"}]
 
-    corrupt(data_copy, three_levels)
+    corrupt(data_copy, "ivr_menu.yml", three_levels)
     menu = load_menu(data_copy)
     assert menu.choose("", "431") == Choice("service", "43", "on_street_parking", "parking permits")
 
 
 def test_the_real_data_copied_loads(data_copy: Path) -> None:
-    corrupt(data_copy, lambda raw: None)
+    corrupt(data_copy, "ivr_menu.yml", lambda raw: None)
     assert load_menu(data_copy).prompt("") == MENU.prompt("")
