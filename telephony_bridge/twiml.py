@@ -83,7 +83,8 @@ def gather(
         timeout=timeout_s,
         language=voice.language,
         hints=speech_hints or None,
-        speech_model="phone_call",
+        # No speechModel: Twilio then picks a provider and model that
+        # support en-GB and fails over between them (its 2025 guidance).
         action_on_empty_result=False,
         # One key is a whole answer in every menu, so it is sent at once
         # rather than after a pause; '#' is "main menu", not "end of input".

@@ -280,3 +280,28 @@ def _today() -> tuple:
     from bot.clock import LONDON
     moment = datetime.fromisoformat(WEEKDAY_OPEN).replace(tzinfo=LONDON)
     return moment - timedelta(days=1), moment + timedelta(days=1)
+
+
+async def test_logs_hold_no_caller_number_and_nothing_said(down_bridge: Bridge,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    import json
+    import logging
+
+    from telephony_bridge.logs import JsonFormatter
+
+    caplog.set_level(logging.DEBUG)
+    await _call(down_bridge, ["my card number is 4111 1111 1111 1111", "#1", "#1", "!dial busy", "!dial busy"])
+    formatter = JsonFormatter()
+    lines = [formatter.format(record) for record in caplog.records if record.name.startswith("telephony_bridge")]
+    logged = "\n".join(lines)
+    assert lines and all(json.loads(line)["message"] for line in lines)
+    assert "+44*******123" in logged and any('"call": "CA' in line for line in lines)
+    assert CALLER not in logged and "4111" not in logged and "card number" not in logged
+
+
+async def test_a_public_url_with_a_path_prefix(tmp_path: Path) -> None:
+    """A proxy that serves the bridge under /phone and strips it on the way in."""
+    public = "https://council.example/phone"
+    async with running_bridge(settings(f"http://127.0.0.1:{free_port()}", tmp_path, public_base_url=public)) as bridge:
+        status, _ = await post_signed(bridge, "/voice/incoming", twilio_fields(), sign_url=public + "/voice/incoming")
+    assert status == 200

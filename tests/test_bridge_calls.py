@@ -176,16 +176,22 @@ async def test_bot_down_in_the_middle_of_a_call(daytime: Line, tmp_path: Path) -
     assert "having trouble" in " ".join(result.said) and result.dials == ["+441632960101"]
 
 
-async def test_sms_gets_the_same_bot(daytime: Line) -> None:
+async def _text(line: Line, body: str) -> list[str]:
     async with aiohttp.ClientSession() as session:
-        url = daytime.bridge.url + "/sms/incoming"
-        params = {"MessageSid": "SM" + "1" * 32, "From": CALLER, "To": "+441632960000",
-                  "Body": "I got a parking fine"}
+        url = line.bridge.url + "/sms/incoming"
+        params = {"MessageSid": "SM" + "1" * 32, "From": CALLER, "To": "+441632960000", "Body": body}
         async with session.post(url, data=params, headers=signed_headers(TOKEN, url, params)) as response:
-            body = await response.text()
-    messages = [m.text or "" for m in ET.fromstring(body).iter("Message")]
-    assert response.status == 200 and messages
-    assert "Reply with one of:" in messages[-1]  # buttons become words the texter can send back
+            assert response.status == 200
+            return [m.text or "" for m in ET.fromstring(await response.text()).iter("Message")]
+
+
+async def test_sms_runs_the_same_bot_as_one_conversation_per_number(daytime: Line) -> None:
+    asked = await _text(daytime, "I got a parking fine")
+    assert asked and "Reply with one of: On a street or road; In a council car park." in asked[-1]
+    answered = " ".join(await _text(daytime, "In a council car park"))  # the same sender: the same conversation
+    assert "Lancaster City Council" in answered and "https://" in answered  # written, not spoken, addresses
+    person = " ".join(await _text(daytime, "can I speak to a real person"))
+    assert "01632 960" in person and "put you through" not in person
 
 
 async def test_the_report_counts_the_calls(daytime: Line) -> None:
