@@ -9,7 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import hours
-from bot.catalogue import Catalogue, Centre, Service, default_catalogue
+from bot.catalogue import default_catalogue
+from bot.centres import nearest_centre  # noqa: F401  (re-exported for the actions)
 from bot.clock import now
 from bot.postcodes import default_postcodes
 from bot.wording import VOICE, web_for  # noqa: F401  (re-exported for the actions)
@@ -43,19 +44,6 @@ def entity(tracker: Tracker, name: str) -> str | None:
 def capitalised(name: str) -> str:
     """'the council contact centre' -> 'The council contact centre'."""
     return name[:1].upper() + name[1:]
-
-
-def nearest_centre(service: Service | None, postcode: str | None, catalogue: Catalogue) -> Centre | None:
-    """The face-to-face centre for this service nearest the caller's postcode:
-    the one that serves their postcode district, else the service's first."""
-    candidates = list(service.centres) if service else [c for c in catalogue.centres if catalogue.centres[c].serves]
-    if not candidates:
-        return None
-    outward = (postcode or "").split(" ")[0]
-    for centre_id in candidates:
-        if outward and outward in catalogue.centres[centre_id].serves:
-            return catalogue.centres[centre_id]
-    return catalogue.centres[candidates[0]]
 
 
 def opens_when(schedule_id: str) -> str:

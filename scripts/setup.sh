@@ -27,6 +27,19 @@ else
   exit 1
 fi
 
+# The staff pages' browser test drives Debian's Chromium: a browser download
+# of Playwright's own is not possible here, nor wanted.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the browser tests..." >&2
+    apt-get install -y -q chromium >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
+      || echo "Could not install chromium: the browser tests will fail until it is installed." >&2
+  else
+    echo "chromium is not installed (apt-get install chromium): the browser tests need it." >&2
+  fi
+fi
+
 stamp=".venv/.installed-$(sha256sum requirements.lock | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
