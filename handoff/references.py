@@ -1,10 +1,13 @@
-"""Case references a caller can read out on a bad phone line: LAN-7K3-Q9.
+"""Case references a caller can read out on a bad phone line: LAN-7K3-Q9X.
 
 Made of digits and capital letters with the easily confused ones left out
 (no O/0, I/1, nor S/5, Z/2 or B/8 pairs that blur on a phone), in two groups
-after the LAN- prefix. The last character is a check character over the
-other five, so a reference mis-heard in one place is recognised as wrong
-rather than matching someone else's case.
+of three after the LAN- prefix. The last character is a check character over
+the other five, so a reference mis-heard in one place is recognised as wrong
+rather than matching someone else's case. Five random characters give 14
+million references: the action server makes them itself (so a caller can be
+told one while the case service is down), and the store gives a new one in
+the rare clash, which the action then tells instead when it can.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import secrets
 
 PREFIX = "LAN"
 ALPHABET = "345679ACDEFGHJKLMNPQRTUVWXY"  # 27 symbols: no 0 O 1 I 2 Z 5 S 8 B
-_BODY = 5
-_PATTERN = re.compile(rf"^{PREFIX}-[{ALPHABET}]{{3}}-[{ALPHABET}]{{2}}$")
+_BODY = 6
+_PATTERN = re.compile(rf"^{PREFIX}-[{ALPHABET}]{{3}}-[{ALPHABET}]{{3}}$")
 # How each character is said on the phone.
 SPOKEN = {
     "3": "three", "4": "four", "6": "six", "7": "seven", "9": "nine",
@@ -35,7 +38,7 @@ def _check(body: str) -> str:
 
 
 def new_reference() -> str:
-    """A fresh random reference, e.g. 'LAN-7K3-Q9'. Uniqueness is the
+    """A fresh random reference, e.g. 'LAN-7K3-Q9X'. Uniqueness is the
     store's job (a unique column, and a retry on the rare clash)."""
     body = "".join(secrets.choice(ALPHABET) for _ in range(_BODY - 1))
     body += _check(body)
@@ -43,7 +46,7 @@ def new_reference() -> str:
 
 
 def normalise(text: str) -> str | None:
-    """A reference as typed or heard ('lan 7k3 q9', 'LAN7K3Q9') in its
+    """A reference as typed or heard ('lan 7k3 q9x', 'LAN7K3Q9X') in its
     canonical form, or None when it is not a valid reference (bad check
     character included)."""
     compact = re.sub(r"[\s\-_.]", "", text.upper())
@@ -62,6 +65,6 @@ def is_reference(text: str) -> bool:
 
 def spoken(reference: str) -> str:
     """How the bot says it on the phone: 'L A N, seven, K for Kilo, three,
-    Q for Quebec, nine'."""
+    Q for Quebec, nine, X for X-ray'."""
     body = reference.replace(f"{PREFIX}-", "").replace("-", "")
     return "L A N, " + ", ".join(SPOKEN[char] for char in body)

@@ -1,0 +1,214 @@
+"""The handoff service's tables, its engine and its migrations.
+
+The tables live in the same database as the bridge's call log
+(`DATABASE_URL`), all named `handoff_*`. They are declared here once, for
+queries; they are CREATED only by the Alembic migrations in
+handoff/migrations, which `upgrade()` applies at start, so a production
+database changes only by a reviewed migration.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+    true,
+)
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.future import create_engine
+
+from telephony_bridge.calllog import UTCDateTime
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Any fixed number will do: it names the lock two starting services take on
+# PostgreSQL so that only one of them migrates and the other then sees head.
+_MIGRATION_LOCK = 7_316_042_001
+# Alembic keeps its running context in a module-level proxy, so two threads of
+# one process must never run a migration command at the same time.
+_ALEMBIC_IN_PROCESS = threading.Lock()
+
+metadata = MetaData()
+
+cases = Table(
+    "handoff_cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(16), nullable=False),
+    Column("conversation_id", String(128), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("caller_masked", String(32), nullable=True),
+    Column("service", String(64), nullable=True),
+    Column("authority", String(16), nullable=True),
+    Column("priority", String(8), nullable=False),
+    Column("centre", String(64), nullable=False),
+    Column("transcript", Text, nullable=True),  # JSON list of turns; NULL after purge
+    Column("transcript_purged_at", UTCDateTime(), nullable=True),
+    Column("status", String(24), nullable=False),
+    Column("outcome", String(40), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=True),
+    Column("claimed_by", String(64), nullable=True),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("resolved_by", String(64), nullable=True),
+    Column("version", Integer, nullable=False, default=1),
+    UniqueConstraint("reference", name="uq_handoff_cases_reference"),
+    # The idempotency key: a retried create finds the first case instead.
+    UniqueConstraint("conversation_id", "reason", name="uq_handoff_cases_conversation_reason"),
+    Index("ix_handoff_cases_queue", "centre", "status"),
+    Index("ix_handoff_cases_created_at", "created_at"),
+)
+
+notes = Table(
+    "handoff_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("handoff_cases.id"), nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("staff", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+# Kept apart from the case so that only CaseStore.reveal_number reads it,
+# and every read leaves an audit row.
+caller_numbers = Table(
+    "handoff_caller_numbers",
+    metadata,
+    Column("case_id", Integer, ForeignKey("handoff_cases.id"), primary_key=True, autoincrement=False),
+    Column("number", String(32), nullable=False),
+)
+
+# No foreign key on purpose: the audit outlives purges and must never be
+# deleted by a cascade.
+audit = Table(
+    "handoff_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, nullable=True, index=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+)
+
+staff = Table(
+    "handoff_staff",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("display_name", String(128), nullable=False),
+    Column("centre", String(64), nullable=False),
+    Column("role", String(16), nullable=False, default="staff", server_default="staff"),
+    Column("password_hash", String(255), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("username", name="uq_handoff_staff_username"),
+)
+
+sessions = Table(
+    "handoff_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False),  # sha256 hex of the cookie value
+    Column("staff_id", Integer, ForeignKey("handoff_staff.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    UniqueConstraint("token_hash", name="uq_handoff_sessions_token_hash"),
+)
+
+# The same tables under their database names, for callers who think in those.
+handoff_cases, handoff_notes, handoff_caller_numbers = cases, notes, caller_numbers
+handoff_audit, handoff_staff, handoff_sessions = audit, staff, sessions
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _prepare_sqlite(url: str) -> dict[str, Any]:
+    """Create the database file's directory and return the connection
+    arguments a multi-threaded SQLite needs (as the call log does)."""
+    database = make_url(url).database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        # Every pooled connection would get its own empty in-memory database.
+        raise ValueError("the handoff service needs a SQLite file or a database server, not in-memory SQLite")
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return {"check_same_thread": False, "timeout": 30}
+
+
+def _serialise_sqlite_writes(engine: Engine) -> None:
+    """pysqlite starts transactions late and lets two writers deadlock; take
+    the write lock at BEGIN instead so concurrent transactions queue on the
+    busy timeout (SQLAlchemy's recipe, as in the call log)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")  # as PostgreSQL enforces them
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine safe to share between threads, on SQLite or PostgreSQL."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        engine = create_engine(database_url, connect_args=_prepare_sqlite(database_url))
+        _serialise_sqlite_writes(engine)
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def alembic_config(database_url: str) -> Config:
+    """Alembic's configuration without an alembic.ini: the scripts in
+    handoff/migrations and this database."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser reads '%' as interpolation; URLs carry '%3D' and the like.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, engine: Engine | None = None) -> None:
+    """Bring the database to the newest migration; a no-op when it is there.
+
+    Runs in one transaction that first takes a lock (SQLite's write lock,
+    PostgreSQL's advisory lock), so two services starting on a new database
+    migrate once: the second waits, then finds head."""
+    own = engine is None
+    engine = make_engine(database_url) if engine is None else engine
+    try:
+        with _ALEMBIC_IN_PROCESS, engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            config = alembic_config(database_url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        if own:
+            engine.dispose()
