@@ -1,0 +1,1 @@
+"""Thin clients for the services the actions talk to, one module each."""
