@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
 from actions.endings import say_goodbye
+from actions.handoff import make_case
 from actions.routing import route_pending_answer
 from bot import hours
 from bot.catalogue import default_catalogue
@@ -20,10 +21,11 @@ INPUT_PROBLEM = "input_problem"
 FAILURES_BEFORE_PERSON = 2
 
 
-def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, reason: str) -> List[EventType]:
-    """Put the person through to the service the conversation is about (or the
-    contact centre) when it is open; out of hours, to an urgent service's
-    out-of-hours line, or tell them when it opens and what they can do now."""
+async def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, reason: str) -> List[EventType]:
+    """Put a caller through to the service the conversation is about (or the
+    contact centre) when it is open, or to an urgent service's out-of-hours
+    line. Anyone nobody can take now, and anyone writing rather than
+    calling, also gets a case for staff, with its reference."""
     catalogue = default_catalogue()
     service_id = tracker.get_slot("service")
     service = catalogue.services.get(service_id) if service_id else None
@@ -40,14 +42,16 @@ def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, reason: s
         target = (name, phone)
     elif service is not None and service.out_of_hours_phone:
         target = ("the out-of-hours team", service.out_of_hours_phone)
-    if target is not None:
-        if context.channel(tracker) == context.VOICE:
-            dispatcher.utter_message(response="utter_connect", name=target[0])
-        else:  # nobody can be put through a text conversation: give the number
-            dispatcher.utter_message(response="utter_call_now", name=target[0], phone=target[1])
+    resets: List[EventType] = [SlotSet("offer", None), SlotSet("failed_turns", 0.0),
+                               SlotSet("pending_clarification", None)]
+    if target is not None and context.channel(tracker) == context.VOICE:
+        dispatcher.utter_message(response="utter_connect", name=target[0])
         dispatcher.utter_message(
             json_message=context.council_payload("transfer", service=sid, phone=target[1], reason=reason)
         )
+        return resets
+    if target is not None:  # nobody can be put through a text conversation: the number, and a case
+        dispatcher.utter_message(response="utter_call_now", name=target[0], phone=target[1])
     else:
         centre = context.nearest_centre(service, tracker.get_slot("postcode"), catalogue)
         dispatcher.utter_message(
@@ -57,7 +61,7 @@ def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, reason: s
             web=context.web_for(web, context.channel(tracker)),
             centre=centre.name if centre else "a council office",
         )
-    return [SlotSet("offer", None), SlotSet("failed_turns", 0.0), SlotSet("pending_clarification", None)]
+    return resets + await make_case(tracker, dispatcher, reason, service_id=sid)
 
 
 class ActionConnectPerson(Action):
@@ -67,7 +71,7 @@ class ActionConnectPerson(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        return connect_person(tracker, dispatcher, reason="person_requested")
+        return await connect_person(tracker, dispatcher, reason="person_requested")
 
 
 class ActionFallback(Action):
@@ -86,7 +90,7 @@ class ActionFallback(Action):
             dispatcher.utter_message(response="utter_not_english", phone=catalogue.contact_centre.phone)
             return [SlotSet("offer", None)]
         if problem is None:
-            pending = route_pending_answer(tracker, dispatcher)
+            pending = await route_pending_answer(tracker, dispatcher)
             if pending is not None:
                 return pending
         failures = float(tracker.get_slot("failed_turns") or 0) + 1
@@ -100,7 +104,8 @@ class ActionFallback(Action):
         dispatcher.utter_message(
             response="utter_offer_person_closed", hours=hours.describe(schedule), phone=catalogue.contact_centre.phone
         )
-        return [SlotSet("failed_turns", failures), SlotSet("offer", None)]
+        case = await make_case(tracker, dispatcher, "not_understood", service_id=tracker.get_slot("service"))
+        return [SlotSet("failed_turns", failures), SlotSet("offer", None), *case]
 
 
 class ActionAffirm(Action):
@@ -110,13 +115,13 @@ class ActionAffirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        pending = route_pending_answer(tracker, dispatcher)
+        pending = await route_pending_answer(tracker, dispatcher)
         if pending is not None:
             return pending
         offer = tracker.get_slot("offer")
         if offer == "person":
             reason = "not_understood" if tracker.get_slot("failed_turns") else "person_requested"
-            return connect_person(tracker, dispatcher, reason=reason)
+            return await connect_person(tracker, dispatcher, reason=reason)
         if offer == "anything_else":
             dispatcher.utter_message(response="utter_ask_what_else")
         else:
@@ -131,7 +136,7 @@ class ActionDeny(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        pending = route_pending_answer(tracker, dispatcher)
+        pending = await route_pending_answer(tracker, dispatcher)
         if pending is not None:
             return pending
         offer = tracker.get_slot("offer")

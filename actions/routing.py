@@ -11,13 +11,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
+from actions.handoff import follow_up
 from bot.catalogue import default_catalogue
 from bot.clarifications import Clarification, default_clarifications
 
 WHICH_COUNCIL = "which_council"
 
 
-def explain_service(service_id: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
+async def explain_service(service_id: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType]:
     """Say who provides the service, what to do and how to reach it now.
     Returns the events that record the route and what "yes" will mean next."""
     catalogue = default_catalogue()
@@ -43,6 +44,7 @@ def explain_service(service_id: str, tracker: Tracker, dispatcher: CollectingDis
     dispatcher.utter_message(
         json_message=context.council_payload("route", service=service.id, authority=service.authority)
     )
+    case_events = await follow_up(service.id, tracker, dispatcher)
     if service.urgent:
         dispatcher.utter_message(response="utter_offer_connect")
         offer = "person"
@@ -54,6 +56,7 @@ def explain_service(service_id: str, tracker: Tracker, dispatcher: CollectingDis
         SlotSet("pending_clarification", None),
         SlotSet("failed_turns", 0.0),
         SlotSet("offer", offer),
+        *case_events,
     ]
 
 
@@ -79,11 +82,11 @@ def answer_to_pending(tracker: Tracker) -> str | None:
     return clarification.resolve(context.latest_text(tracker), context.ranking(tracker))
 
 
-def route_pending_answer(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType] | None:
+async def route_pending_answer(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[EventType] | None:
     """If a clarifying question is pending, route by the answer and return
     the events; else None. Every action that can follow the question calls it."""
     answered = answer_to_pending(tracker)
-    return explain_service(answered, tracker, dispatcher) if answered else None
+    return await explain_service(answered, tracker, dispatcher) if answered else None
 
 
 def _close_call(tracker: Tracker, service_id: str) -> Clarification | None:
@@ -108,7 +111,7 @@ class ActionRoute(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        pending = route_pending_answer(tracker, dispatcher)
+        pending = await route_pending_answer(tracker, dispatcher)
         if pending is not None:
             return pending
         intent = context.latest_intent(tracker) or ""
@@ -116,7 +119,7 @@ class ActionRoute(Action):
         if clarification is None and intent in default_catalogue().routable_ids:
             clarification = _close_call(tracker, intent)
             if clarification is None:
-                return explain_service(intent, tracker, dispatcher)
+                return await explain_service(intent, tracker, dispatcher)
         if clarification is not None:
             return ask(clarification, tracker, dispatcher)
         # Only reachable if a rule sends another intent here: be useful anyway.

@@ -10,6 +10,7 @@ import yaml
 
 from bot.catalogue import CatalogueError, load_catalogue
 from bot.clarifications import load_clarifications
+from bot.handoff_rules import load_handoff_rules
 from bot.paths import DATA_DIR, ROOT
 from bot.postcodes import load_postcodes
 from bot.signposts import load_signposts
@@ -25,6 +26,7 @@ def consistency_problems() -> list[str]:
         load_postcodes()
         clarifications = load_clarifications()
         load_signposts()
+        load_handoff_rules()
     except CatalogueError as exc:
         return [str(exc)]
     domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))

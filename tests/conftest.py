@@ -26,6 +26,23 @@ def model_path() -> Path:
     return ensure_model()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def handoff_outbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The actions' handoff outbox in a temporary file, and no handoff
+    service behind it unless a test starts one: nothing a test does lands in
+    var/, and an action server started by a test inherits both."""
+    path = tmp_path_factory.mktemp("outbox") / "outbox.db"
+    saved = {key: os.environ.get(key) for key in ("HANDOFF_OUTBOX", "HANDOFF_URL")}
+    os.environ["HANDOFF_OUTBOX"] = str(path)
+    os.environ["HANDOFF_URL"] = f"http://127.0.0.1:{free_port()}"
+    yield path
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 WEEKDAY_OPEN = "2026-11-10T10:30:00"  # a Tuesday morning: every line is open
 SATURDAY_NIGHT = "2026-11-14T03:00:00"  # only 24x7 lines are open
 

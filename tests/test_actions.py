@@ -14,7 +14,8 @@ from actions.info import ActionCheckPostcode, ActionOpeningHours, ActionOutOfSco
 from actions.people import ActionAffirm, ActionConnectPerson, ActionDeny, ActionFallback
 from actions.routing import ActionRoute
 
-SLOTS = {"postcode": None, "service": None, "failed_turns": 0.0, "offer": None, "pending_clarification": None}
+SLOTS = {"postcode": None, "service": None, "failed_turns": 0.0, "offer": None, "pending_clarification": None,
+         "handoffs": None}
 
 
 def tracker(
@@ -83,8 +84,11 @@ async def test_closed_line_says_when_it_opens_and_offers_out_of_hours(saturday_n
 
 async def test_telecare_at_3am_is_answered_and_offers_a_person(saturday_night: None) -> None:
     messages, events = await run(ActionRoute(), tracker("my pendant alarm", "telecare_alarms"))
-    assert responses(messages) == ["utter_service", "utter_line_24x7", "custom", "utter_offer_connect"]
+    assert responses(messages) == ["utter_service", "utter_line_24x7", "custom", "utter_handoff_logged", "custom",
+                                   "utter_offer_connect"]
     assert SlotSet("offer", "person") in events
+    handoff = custom(messages)[1]
+    assert (handoff["event"], handoff["reason"], handoff["priority"]) == ("handoff", "urgent", "high")
 
 
 async def test_voice_hears_a_website_it_can_say(weekday_open: None) -> None:
@@ -137,9 +141,10 @@ async def test_the_answer_to_a_clarifying_question_always_routes(
 
 
 async def test_a_person_on_request_when_open(weekday_open: None) -> None:
-    messages, _ = await run(ActionConnectPerson(), tracker("a person please", "request_human"))
+    messages, _ = await run(ActionConnectPerson(), tracker("a person please", "request_human", channel="voice"))
     assert custom(messages) == [{"event": "transfer", "service": None, "phone": "01632 960000", "reason": "person_requested"}]
-    messages, _ = await run(ActionConnectPerson(), tracker("a person", "request_human", service="libraries"))
+    messages, _ = await run(ActionConnectPerson(), tracker("a person", "request_human", service="libraries",
+                                                          channel="voice"))
     assert custom(messages)[0]["phone"] == "01632 960207"
 
 
@@ -147,8 +152,11 @@ async def test_a_person_out_of_hours(saturday_night: None) -> None:
     messages, _ = await run(ActionConnectPerson(), tracker("a person please", "request_human", postcode="LA4 5AB"))
     closed = one(messages, "utter_connect_closed")
     assert closed["when"] == "at 8am on Monday" and closed["centre"] == "Morecambe Town Hall"
-    assert custom(messages) == []
-    urgent = tracker("a person", "request_human", service="childrens_social_care")
+    case = one(messages, "utter_handoff")
+    assert case["centre"] == "Morecambe Town Hall" and case["hours"].startswith("Monday to Thursday, 9am to 5pm")
+    assert [c["event"] for c in custom(messages)] == ["handoff"]
+    assert custom(messages)[0]["reference"] == case["reference"]
+    urgent = tracker("a person", "request_human", service="childrens_social_care", channel="voice")
     messages, _ = await run(ActionConnectPerson(), urgent)
     assert custom(messages)[0]["phone"] == "01632 960296"
 
@@ -158,7 +166,7 @@ async def test_two_failures_offer_a_person_and_yes_connects(weekday_open: None) 
     assert responses(messages) == ["utter_rephrase"] and SlotSet("failed_turns", 1.0) in events
     messages, events = await run(ActionFallback(), tracker("zzz", "nlu_fallback", failed_turns=1.0))
     assert responses(messages) == ["utter_offer_person"] and SlotSet("offer", "person") in events
-    messages, _ = await run(ActionAffirm(), tracker("yes", "affirm", offer="person", failed_turns=2.0))
+    messages, _ = await run(ActionAffirm(), tracker("yes", "affirm", offer="person", failed_turns=2.0, channel="voice"))
     assert custom(messages)[0]["event"] == "transfer" and custom(messages)[0]["reason"] == "not_understood"
 
 

@@ -77,22 +77,32 @@ async def test_two_failures_then_a_person(agent_open: Any) -> None:
     second = await chat.say("zorp blim quax")
     assert "Would you like to speak to someone?" in texts(second), texts(second)
     connected = await chat.say("yes please")
-    assert events(connected)[0]["event"] == "transfer"
+    assert "01632 960000" in texts(connected)  # in writing: the number to call now, and a case for staff
+    assert [e["event"] for e in events(connected)] == ["handoff"]
+    assert events(connected)[0]["reason"] == "not_understood"
 
 
 async def test_person_on_request_out_of_hours(agent_night: Any) -> None:
     replies = await Conversation(agent_night).say("can I speak to a real person")
     assert "closed at the moment and opens at 8am on Monday" in texts(replies)
-    assert events(replies) == []
+    assert "Your reference is LAN-" in texts(replies)
+    assert [e["event"] for e in events(replies)] == ["handoff"]
 
 
 async def test_telecare_at_3am_reaches_the_24x7_line(agent_night: Any) -> None:
     chat = Conversation(agent_night, "voice")
     replies = await chat.say("my mums pendant alarm keeps going off")
     assert "24 hours a day" in texts(replies)
+    assert [e["event"] for e in events(replies)] == ["route", "handoff"]  # a high-priority case too
     connected = await chat.say("yes")
     assert events(connected) == [{"event": "transfer", "service": "telecare_alarms", "phone": "01632 960300",
                                   "reason": "person_requested"}]
+
+
+async def test_a_complaint_leaves_a_case_with_a_reference(agent_open: Any) -> None:
+    replies = await Conversation(agent_open).say("I want to make a formal complaint about how the council treated me")
+    assert "Your reference is LAN-" in texts(replies)
+    assert events(replies)[0]["reason"] == "complaint"
 
 
 async def test_emergency_gets_999_and_nothing_else(agent_open: Any) -> None:

@@ -28,6 +28,7 @@ def found(text: str) -> list[tuple[str, str]]:
         ("pcn LN12345678", [("reference", "LN12345678")]),
         ("objection to 23/01234/FUL", [("reference", "23/01234/FUL")]),
         ("my reference is LAN-7K3-Q9", [("reference", "LAN-7K3-Q9")]),
+        ("my reference is LAN-7K3-Q9X", [("reference", "LAN-7K3-Q9X")]),
         ("which council deals with potholes", [("which_council", "yes")]),
         ("when does morecambe town hall open", [("centre", "morecambe_town_hall")]),
     ],

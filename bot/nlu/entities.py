@@ -87,9 +87,9 @@ def _patterns() -> list[dict]:
         # (spaCy's tokenizer splits "23/01234/FUL" as "23/01234", "/", "FUL".)
         {"label": REFERENCE, "pattern": [{"TEXT": {"REGEX": r"^\d{2}/\d{4,5}$"}}, {"ORTH": "/"},
                                           {"TEXT": {"REGEX": r"(?i)^[a-z]{2,6}$"}}]},
-        # Handoff case references: LAN-7K3-Q9 (tokenised "LAN-7K3", "-", "Q9").
+        # Handoff case references: LAN-7K3-Q9X (tokenised "LAN-7K3", "-", "Q9X").
         {"label": REFERENCE, "pattern": [{"TEXT": {"REGEX": r"(?i)^[a-z]{3}-[a-z0-9]{3}$"}}, {"ORTH": "-"},
-                                          {"TEXT": {"REGEX": r"(?i)^[a-z0-9]{2}$"}}]},
+                                          {"TEXT": {"REGEX": r"(?i)^[a-z0-9]{2,3}$"}}]},
         # Phone numbers are matched only so that no part of one is taken for a
         # reference; `extract` drops them.
         {"label": PHONE, "pattern": [{"TEXT": {"REGEX": r"^0\d{9,10}$"}}]},
