@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sqlite3
 from typing import Any, Dict, List, Text
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 SLOT = "handoffs"  # {reason: reference} made in this conversation
 SMS = "sms"
+PHONE = re.compile(r"\+?\d{7,15}")
 
 
 def conversation_id(tracker: Tracker) -> str:
@@ -53,11 +55,12 @@ def caller_number(tracker: Tracker) -> str | None:
     """The number to text the reference to: the bridge passes a caller's in
     the metadata; a text conversation's sender is the number."""
     metadata = tracker.latest_message.get("metadata") or {}
-    if isinstance(metadata, dict) and isinstance(metadata.get("caller"), str):
-        return metadata["caller"]
-    if context.channel(tracker) == SMS:
-        return tracker.sender_id
-    return None
+    number = metadata.get("caller") if isinstance(metadata, dict) else None
+    if number is None and context.channel(tracker) == SMS:
+        number = tracker.sender_id
+    if isinstance(number, str) and PHONE.fullmatch(number.replace(" ", "")):
+        return number
+    return None  # withheld, or not a number at all
 
 
 async def make_case(tracker: Tracker, dispatcher: CollectingDispatcher, reason: str, *,

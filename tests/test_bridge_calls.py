@@ -202,3 +202,10 @@ async def test_the_report_counts_the_calls(daytime: Line) -> None:
     assert levels.calls == 2 and levels.transferred == 1 and levels.contained == 1
     assert daytime.record(contained).first_service == "bins_recycling"
     assert daytime.record(transferred).transferred
+
+
+async def test_a_complaint_by_phone_is_handed_off_with_a_spoken_reference(daytime: Line) -> None:
+    call = await daytime.call("I want to make a formal complaint about the council", "no thanks")
+    said = heard(call)
+    assert "Your reference is L A N, " in said and " for " in said
+    assert daytime.record(call).handed_off
