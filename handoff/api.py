@@ -1,0 +1,337 @@
+"""The case API: JSON over HTTP for the bot's actions (and any other service).
+
+Every /api/ route needs `Authorization: Bearer <HANDOFF_API_TOKEN>`. Answers
+and errors are JSON; an error is {"error": "..."} (a 409 adds the current
+"case"). Domain errors become HTTP errors in one place, `_errors`. The
+callers retry through their outbox, so a fault is an honest 500, and a
+retried create is safe: cases are idempotent on (conversation_id, reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import json
+import logging
+import traceback
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Mapping, TypeVar
+
+from aiohttp import web
+from twilio.http import HttpClient
+
+from bot.catalogue import Catalogue
+from bot.clock import parse
+from handoff import notify, references
+from handoff.keys import SETTINGS, STORE
+from handoff.settings import HandoffSettings
+from handoff.store import MAX_LIST, PRIORITIES, STATUSES, CaseConflict, CaseError, CaseNotFound, InvalidCase, NewCase
+
+log = logging.getLogger("handoff.api")
+
+PREFIX = "/api/"
+MAX_BODY = 256 * 1024
+DRAIN_TIMEOUT_S = 5.0
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
+
+CATALOGUE = web.AppKey("catalogue", Catalogue)
+# Texts being sent; awaited when the app stops so none is cut off half-way.
+NOTIFY_TASKS = web.AppKey("notify_tasks", set)
+# Twilio's HTTP client; None means the real one. Tests put a fake here.
+TWILIO_HTTP = web.AppKey("twilio_http", HttpClient)
+
+
+class ApiError(Exception):
+    """A request the API refuses, with the status to answer."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status, headers=headers)
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place where refusals and domain errors become HTTP answers."""
+    if not request.path.startswith(PREFIX):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except Exception as exc:  # noqa: BLE001 - each kind is answered in _answer
+        response = _answer(request, exc)
+    if not await _discard_body(request):
+        response.force_close()
+    return response
+
+
+async def _discard_body(request: web.Request) -> bool:
+    """Read and drop what is left of a refused request's body; False when it
+    is too big for that (then the connection is closed after the answer).
+    aiohttp stops reading a connection whose buffered body nobody reads, so
+    the next request on the same keep-alive connection would hang."""
+    if request.content.at_eof():
+        return True
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return False
+
+    async def drain() -> bool:
+        left = MAX_BODY
+        while left > 0:
+            chunk = await request.content.read(min(left, 64 * 1024))
+            if not chunk:
+                return True
+            left -= len(chunk)
+        return request.content.at_eof()
+
+    try:
+        return await asyncio.wait_for(drain(), DRAIN_TIMEOUT_S)
+    except (asyncio.TimeoutError, ConnectionError):
+        return False
+
+
+def _answer(request: web.Request, exc: Exception) -> web.Response:
+    if isinstance(exc, ApiError):
+        return _error(exc.status, exc.message, exc.headers)
+    if isinstance(exc, CaseNotFound):
+        return _error(404, str(exc) or "no such case")
+    if isinstance(exc, CaseConflict):
+        case = exc.case.as_dict() if exc.case is not None else None
+        return _error(409, str(exc) or "the case has changed", case=case)
+    if isinstance(exc, CaseError):  # InvalidCase and any other refusal of the store
+        return _error(422, str(exc) or "invalid case")
+    if isinstance(exc, web.HTTPException) and exc.status >= 400:
+        return _error(exc.status, exc.reason, {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
+    if isinstance(exc, web.HTTPException):  # a redirect is not an error
+        raise exc
+    # A caller's outbox retries a 500. Frames only: an exception's message (a
+    # database error's parameters, say) can quote the body, and the body holds
+    # a transcript and a number.
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("%s while answering %s %s\n%s", type(exc).__name__, request.method, request.path, frames,
+              extra={"path": request.path, "status": 500, "event": "internal_error"})
+    return _error(500, "internal error")
+
+
+def _auth(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
+    expected = token.encode()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(PREFIX):
+            return await handler(request)
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            problem = "missing"
+        elif not hmac.compare_digest(given.strip().encode(), expected):
+            problem = "does not match"
+        else:
+            return await handler(request)
+        # Neither the body nor the token offered is logged.
+        log.warning("bearer token %s", problem, extra={"path": request.path, "status": 401})
+        raise ApiError(401, f"bearer token {problem}", {"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+def middlewares(settings: HandoffSettings) -> list[Callable[..., Awaitable[web.StreamResponse]]]:
+    """Errors outermost, so a refused token is answered as JSON too."""
+    return [_errors, _auth(settings.api_token)]
+
+
+# --- reading requests --------------------------------------------------------
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError(413, f"the body is over {MAX_BODY // 1024} KiB")
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body.extend(chunk)
+        if len(body) > MAX_BODY:  # a chunked body has no Content-Length to check first
+            raise ApiError(413, f"the body is over {MAX_BODY // 1024} KiB")
+    try:
+        data = json.loads(body.decode("utf-8")) if body else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError(400, "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
+
+
+def _text(body: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
+    """A string field's value; its length and vocabulary are the store's to
+    check (422)."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f"{name} must be a string")
+    if required and not value.strip():
+        raise ApiError(400, f"{name} is required")
+    return value
+
+
+def _reference(request: web.Request) -> str:
+    raw = request.match_info["reference"]
+    reference = references.normalise(raw)
+    if reference is None:
+        raise InvalidCase("reference", f"{raw[:40]!r} is not a case reference")
+    return reference
+
+
+def _when(body: Mapping[str, Any], name: str) -> datetime | None:
+    text = _text(body, name, required=False)
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError:
+        raise InvalidCase(name, f"{text[:40]!r} is not an ISO-8601 date-time") from None
+
+
+def _new_case(body: Mapping[str, Any]) -> NewCase:
+    if "transcript" not in body:
+        raise ApiError(400, "transcript is required")
+    return NewCase(
+        conversation_id=_text(body, "conversation_id") or "",
+        reason=_text(body, "reason") or "",
+        channel=_text(body, "channel") or "",
+        transcript=body["transcript"],  # its shape is the store's to check (422)
+        reference=_text(body, "reference", required=False),
+        caller_number=_text(body, "caller_number", required=False),
+        service=_text(body, "service", required=False),
+        priority=_text(body, "priority", required=False),
+        postcode=_text(body, "postcode", required=False),
+        created_at=_when(body, "created_at"),
+    )
+
+
+def _staff(body: Mapping[str, Any]) -> str:
+    return _text(body, "staff") or ""
+
+
+def _whole(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"{name} must be from {low} to {high}")
+    return value
+
+
+def _statuses(request: web.Request) -> list[str] | None:
+    # Both ?status=open&status=claimed and ?status=open,claimed.
+    wanted = [s.strip() for raw in request.query.getall("status", []) for s in raw.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in STATUSES]
+    if unknown:
+        raise InvalidCase("status", f"{unknown[0][:40]!r} is not one of {', '.join(STATUSES)}")
+    return wanted or None
+
+
+# --- routes ------------------------------------------------------------------
+
+
+async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """The store is synchronous: call it in a worker thread."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
+
+def _case(case: Any, status: int = 200) -> web.Response:
+    return web.json_response({"case": case.as_dict()}, status=status)
+
+
+def _text_the_reference(app: web.Application, case: Any, caller_number: str | None) -> None:
+    """In the background: the answer to the client never waits for Twilio."""
+    task = asyncio.get_running_loop().create_task(notify.text_reference(
+        app[SETTINGS], case, caller_number, catalogue=app[CATALOGUE], http_client=app.get(TWILIO_HTTP)))
+    tasks = app[NOTIFY_TASKS]
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def create_case(request: web.Request) -> web.Response:
+    new = _new_case(await _json_object(request))
+    case, created = await _run(request.app[STORE].create_case, new, actor="api")
+    if created:
+        # The number comes from the request: the store keeps it apart and
+        # reading it back would be an audited reveal.
+        _text_the_reference(request.app, case, new.caller_number)
+    return _case(case, 201 if created else 200)
+
+
+async def get_case(request: web.Request) -> web.Response:
+    return _case(await _run(request.app[STORE].get, _reference(request)))
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    query = request.query
+    priority = query.get("priority") or None
+    if priority is not None and priority not in PRIORITIES:
+        raise InvalidCase("priority", f"{priority[:40]!r} is not one of {', '.join(PRIORITIES)}")
+    cases = await _run(
+        request.app[STORE].list_cases,
+        centre=query.get("centre") or None, statuses=_statuses(request), priority=priority,
+        service=query.get("service") or None, limit=_whole(query, "limit", 100, 1, MAX_LIST),
+        offset=_whole(query, "offset", 0, 0, 10**9),
+    )
+    return web.json_response({"cases": [case.as_dict() for case in cases]})
+
+
+async def claim(request: web.Request) -> web.Response:
+    reference = _reference(request)
+    staff = _staff(await _json_object(request))
+    return _case(await _run(request.app[STORE].claim, reference, staff))
+
+
+async def outcome(request: web.Request) -> web.Response:
+    reference = _reference(request)
+    body = await _json_object(request)
+    staff, chosen = _staff(body), _text(body, "outcome") or ""
+    note = _text(body, "note", required=False)
+    return _case(await _run(request.app[STORE].record_outcome, reference, staff, chosen, note))
+
+
+async def add_note(request: web.Request) -> web.Response:
+    reference = _reference(request)
+    body = await _json_object(request)
+    staff, text = _staff(body), _text(body, "text") or ""
+    return _case(await _run(request.app[STORE].add_note, reference, staff, text), 201)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def setup(app: web.Application, catalogue: Catalogue) -> None:
+    """Mount the case API on `app` (whose middlewares include
+    `middlewares(settings)`)."""
+    app[CATALOGUE] = catalogue
+    app[NOTIFY_TASKS] = set()
+    app.router.add_post("/api/cases", create_case)
+    app.router.add_get("/api/cases", list_cases)
+    app.router.add_get("/api/cases/{reference}", get_case)
+    app.router.add_post("/api/cases/{reference}/claim", claim)
+    app.router.add_post("/api/cases/{reference}/outcome", outcome)
+    app.router.add_post("/api/cases/{reference}/notes", add_note)
+    app.router.add_get("/healthz", healthz)
+
+
+async def finish_texts(app: web.Application) -> None:
+    """Wait for texts still being sent (each has its own Twilio timeout)."""
+    tasks = set(app[NOTIFY_TASKS])
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,501 @@
+"""The case API over real HTTP (aiohttp's TestServer) in front of a real
+CaseStore: a SQLite file always, and PostgreSQL too when a server answers on
+127.0.0.1:5432. Only Twilio's cloud is faked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from handoff import api
+from handoff.app import init_app
+from handoff.references import new_reference
+from handoff.settings import HandoffSettings
+from handoff.store import CaseStore
+from telephony_bridge import phones
+from tests.test_handoff_notify import SID, FakeTwilio
+
+TOKEN = "test-token-" + "x" * 20
+MOBILE = "+447700900123"
+MOBILE_DIGITS = "7700900123"
+CARD = "4111 1111 1111 1111"
+PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
+
+
+# --- databases -------------------------------------------------------------
+
+
+def _postgres_user() -> tuple[str | None, str]:
+    """The user a PostgreSQL server on 127.0.0.1:5432 lets in, or why none."""
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            pass
+    except OSError:
+        return None, f"no PostgreSQL server answers at {PG_HOST}:{PG_PORT}"
+    import psycopg2
+
+    for user in ("postgres", "root"):
+        try:
+            psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE, connect_timeout=2).close()
+        except psycopg2.Error:
+            continue
+        return user, ""
+    return None, f"PostgreSQL at {PG_HOST}:{PG_PORT} lets neither postgres nor root into database {PG_DATABASE!r}"
+
+
+@pytest.fixture(scope="module")
+def postgres_user() -> str:
+    user, why = _postgres_user()
+    if user is None:
+        pytest.skip(why)
+    return user
+
+
+def _postgres_schema(user: str) -> Iterator[str]:
+    """A fresh schema for one test, dropped after it; the URL puts it first on
+    the search path so the migration's tables land there."""
+    import psycopg2
+
+    schema = f"handoff_api_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{schema}"')
+        yield f"postgresql+psycopg2://{user}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'var' / 'council.db'}"
+    else:
+        yield from _postgres_schema(request.getfixturevalue("postgres_user"))
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[CaseStore]:
+    case_store = CaseStore(database_url)
+    yield case_store
+    case_store.close()
+
+
+@pytest.fixture
+def twilio() -> FakeTwilio:
+    return FakeTwilio()
+
+
+@pytest.fixture
+async def client(database_url: str, store: CaseStore, twilio: FakeTwilio) -> AsyncIterator[TestClient]:
+    settings = HandoffSettings(database_url=database_url, api_token=TOKEN, session_secret="s" * 32,
+                               twilio_account_sid=SID, twilio_auth_token="secret",
+                               twilio_from_number="+441632960999")
+    test_client = TestClient(TestServer(init_app(settings, store=store, twilio_http=twilio)))
+    await test_client.start_server()
+    yield test_client
+    await test_client.close()
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def call(client: TestClient, method: str, path: str, body: Any = None, *, token: str | None = TOKEN,
+               raw: bytes | None = None) -> tuple[int, dict[str, Any], str]:
+    """(status, JSON answer, raw text of the answer)."""
+    headers = auth(token) if token is not None else {}
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    async with client.request(method, path, data=data, headers=headers) as response:
+        text = await response.text()
+        assert response.content_type == "application/json", text
+        return response.status, json.loads(text), text
+
+
+def new_case(conversation: str = "conv-1", **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "conversation_id": conversation, "reason": "person_requested", "channel": "voice",
+        "caller_number": MOBILE, "service": "council_tax", "postcode": "LA1 1PJ",
+        "transcript": [{"who": "bot", "text": "How can I help?"},
+                       {"who": "caller", "text": "I'd like to talk to a person about my council tax"}],
+    }
+    body.update(fields)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+async def create(client: TestClient, conversation: str = "conv-1", **fields: Any) -> dict[str, Any]:
+    status, answer, _ = await call(client, "POST", "/api/cases", new_case(conversation, **fields))
+    assert status == 201, answer
+    return answer["case"]
+
+
+# --- creating and reading ----------------------------------------------------
+
+
+async def test_create_is_201_then_the_same_create_is_200_with_the_same_reference(client: TestClient) -> None:
+    status, first, _ = await call(client, "POST", "/api/cases", new_case())
+    assert status == 201
+    case = first["case"]
+    assert case["status"] == "open" and case["centre"] == "lancaster_town_hall"
+    assert case["authority"] == "city" and case["priority"] == "normal"
+    status, again, _ = await call(client, "POST", "/api/cases", new_case())
+    assert status == 200
+    assert again["case"]["reference"] == case["reference"]
+    _, listed, _ = await call(client, "GET", "/api/cases")
+    assert [c["reference"] for c in listed["cases"]] == [case["reference"]]
+
+
+async def test_a_reference_chosen_by_the_client_is_kept(client: TestClient) -> None:
+    reference = new_reference()
+    case = await create(client, reference=reference)
+    assert case["reference"] == reference
+
+
+async def test_get_by_reference_in_any_form_normalise_accepts(client: TestClient) -> None:
+    case = await create(client)
+    for form in (case["reference"], case["reference"].lower(), case["reference"].replace("-", "")):
+        status, answer, _ = await call(client, "GET", f"/api/cases/{form}")
+        assert status == 200
+        assert answer["case"] == case
+
+
+async def test_list_filters_and_order(client: TestClient) -> None:
+    town_hall = await create(client, "c-town-hall")
+    morecambe = await create(client, "c-morecambe", postcode="LA4 5AF")
+    housing = await create(client, "c-housing", service="council_housing")
+    urgent = await create(client, "c-urgent", reason="urgent", service="adult_social_care")
+    assert urgent["priority"] == "high"
+
+    async def listed(query: str) -> list[str]:
+        status, answer, _ = await call(client, "GET", f"/api/cases{query}")
+        assert status == 200, answer
+        return [c["reference"] for c in answer["cases"]]
+
+    # High priority first, then oldest first.
+    assert await listed("") == [urgent["reference"], town_hall["reference"], morecambe["reference"],
+                                housing["reference"]]
+    assert await listed("?centre=morecambe_town_hall") == [morecambe["reference"]]
+    assert await listed("?centre=cable_street") == [housing["reference"]]
+    assert await listed("?priority=high") == [urgent["reference"]]
+    assert await listed("?service=council_housing") == [housing["reference"]]
+    assert await listed("?limit=2") == [urgent["reference"], town_hall["reference"]]
+    assert await listed("?limit=2&offset=2") == [morecambe["reference"], housing["reference"]]
+
+    await call(client, "POST", f"/api/cases/{morecambe['reference']}/claim", {"staff": "alice"})
+    assert await listed("?status=claimed") == [morecambe["reference"]]
+    assert set(await listed("?status=open")) == {urgent["reference"], town_hall["reference"], housing["reference"]}
+    assert len(await listed("?status=open,claimed")) == 4
+    assert len(await listed("?status=open&status=claimed")) == 4
+    assert await listed("?status=resolved") == []
+
+
+@pytest.mark.parametrize("query, status", [
+    ("?status=lost", 422), ("?priority=urgent", 422), ("?limit=lots", 400), ("?limit=0", 400),
+    ("?limit=100000", 400), ("?offset=-1", 400),
+])
+async def test_list_refuses_bad_filters(client: TestClient, query: str, status: int) -> None:
+    answer_status, answer, _ = await call(client, "GET", f"/api/cases{query}")
+    assert answer_status == status
+    assert answer["error"]
+
+
+# --- claiming, outcomes, notes ------------------------------------------------
+
+
+async def test_claim(client: TestClient) -> None:
+    case = await create(client)
+    path = f"/api/cases/{case['reference']}/claim"
+    status, answer, _ = await call(client, "POST", path, {"staff": "alice"})
+    assert status == 200
+    assert answer["case"]["status"] == "claimed" and answer["case"]["claimed_by"] == "alice"
+    status, again, _ = await call(client, "POST", path, {"staff": "alice"})  # holding it already: no-op
+    assert status == 200 and again["case"]["claimed_by"] == "alice"
+    status, conflict, _ = await call(client, "POST", path, {"staff": "bob"})
+    assert status == 409
+    assert conflict["error"] and conflict["case"]["claimed_by"] == "alice"
+
+
+async def test_two_concurrent_claims_exactly_one_wins(client: TestClient) -> None:
+    for round_ in range(5):
+        case = await create(client, f"race-{round_}")
+        path = f"/api/cases/{case['reference']}/claim"
+        answers = await asyncio.gather(call(client, "POST", path, {"staff": "alice"}),
+                                       call(client, "POST", path, {"staff": "bob"}))
+        assert sorted(status for status, _, _ in answers) == [200, 409]
+        winner = next(answer for status, answer, _ in answers if status == 200)["case"]["claimed_by"]
+        loser = next(answer for status, answer, _ in answers if status == 409)
+        assert loser["case"]["claimed_by"] == winner
+        _, stored, _ = await call(client, "GET", f"/api/cases/{case['reference']}")
+        assert stored["case"]["claimed_by"] == winner
+
+
+async def test_outcome(client: TestClient) -> None:
+    case = await create(client)
+    ref = case["reference"]
+    await call(client, "POST", f"/api/cases/{ref}/claim", {"staff": "alice"})
+    status, answer, _ = await call(client, "POST", f"/api/cases/{ref}/outcome",
+                                   {"staff": "bob", "outcome": "appointment_booked", "note": "Tuesday 10am"})
+    assert status == 200
+    assert answer["case"]["status"] == "resolved" and answer["case"]["outcome"] == "appointment_booked"
+    assert answer["case"]["resolved_by"] == "bob"
+    assert [n["text"] for n in answer["case"]["notes"]] == ["Tuesday 10am"]
+    status, conflict, _ = await call(client, "POST", f"/api/cases/{ref}/outcome",
+                                     {"staff": "bob", "outcome": "duplicate"})
+    assert status == 409 and conflict["case"]["outcome"] == "appointment_booked"
+
+
+async def test_outcome_of_an_open_case_claims_it_and_no_contact_closes_it(client: TestClient) -> None:
+    case = await create(client)
+    status, answer, _ = await call(client, "POST", f"/api/cases/{case['reference']}/outcome",
+                                   {"staff": "carol", "outcome": "no_contact"})
+    assert status == 200
+    assert answer["case"]["status"] == "closed_no_contact" and answer["case"]["claimed_by"] == "carol"
+
+
+async def test_unknown_outcome_is_422(client: TestClient) -> None:
+    case = await create(client)
+    status, answer, _ = await call(client, "POST", f"/api/cases/{case['reference']}/outcome",
+                                   {"staff": "carol", "outcome": "sorted"})
+    assert status == 422 and "outcome" in answer["error"]
+
+
+async def test_note(client: TestClient) -> None:
+    case = await create(client)
+    status, answer, _ = await call(client, "POST", f"/api/cases/{case['reference']}/notes",
+                                   {"staff": "alice", "text": "Rang back, no answer"})
+    assert status == 201
+    [note] = answer["case"]["notes"]
+    assert note["staff"] == "alice" and note["text"] == "Rang back, no answer"
+    status, _, _ = await call(client, "POST", f"/api/cases/{case['reference']}/notes",
+                              {"staff": "alice", "text": "x" * 4001})
+    assert status == 422
+
+
+# --- refusals ------------------------------------------------------------------
+
+
+ROUTES = [("POST", "/api/cases"), ("GET", "/api/cases"), ("GET", "/api/cases/{ref}"),
+          ("POST", "/api/cases/{ref}/claim"), ("POST", "/api/cases/{ref}/outcome"),
+          ("POST", "/api/cases/{ref}/notes")]
+
+
+@pytest.mark.parametrize("method, path", ROUTES)
+@pytest.mark.parametrize("token", [None, "wrong-token", ""])
+async def test_401_without_the_right_token(client: TestClient, store: CaseStore, method: str, path: str,
+                                           token: str | None, caplog: pytest.LogCaptureFixture) -> None:
+    case = await create(client)
+    headers = {} if token is None else auth(token)
+    body = new_case("intruder") if path == "/api/cases" else {"staff": "mallory", "outcome": "duplicate",
+                                                             "text": "hello"}
+    caplog.set_level(logging.INFO)
+    async with client.request(method, path.format(ref=case["reference"]), json=body, headers=headers) as response:
+        assert response.status == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert (await response.json())["error"]
+    assert MOBILE_DIGITS not in caplog.text and "mallory" not in caplog.text
+    assert [c.status for c in store.list_cases()] == ["open"]  # nothing created or changed
+
+
+async def test_401_for_another_scheme(client: TestClient) -> None:
+    async with client.get("/api/cases", headers={"Authorization": f"Basic {TOKEN}"}) as response:
+        assert response.status == 401
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b"\xff\xfe", b"[1, 2]", b'"a string"', b"42", b"null",
+                                 b"[" * 100_000])
+async def test_400_for_a_body_that_is_not_a_json_object(client: TestClient, raw: bytes) -> None:
+    status, answer, _ = await call(client, "POST", "/api/cases", raw=raw)
+    assert status == 400 and answer["error"]
+
+
+@pytest.mark.parametrize("missing", ["conversation_id", "reason", "channel", "transcript"])
+async def test_400_for_a_missing_field(client: TestClient, missing: str) -> None:
+    body = new_case()
+    del body[missing]
+    status, answer, _ = await call(client, "POST", "/api/cases", body)
+    assert status == 400 and missing in answer["error"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("claim", {}), ("claim", {"staff": ""}), ("claim", {"staff": 7}), ("outcome", {"staff": "alice"}),
+    ("notes", {"staff": "alice"}), ("notes", {"text": "hello"}),
+])
+async def test_400_for_missing_fields_of_case_actions(client: TestClient, path: str, body: dict) -> None:
+    case = await create(client)
+    status, answer, _ = await call(client, "POST", f"/api/cases/{case['reference']}/{path}", body)
+    assert status == 400 and answer["error"]
+
+
+async def test_413_for_an_oversized_body(client: TestClient, store: CaseStore) -> None:
+    body = new_case(transcript=[{"who": "caller", "text": "a" * 1000}] * 300)
+    status, answer, _ = await call(client, "POST", "/api/cases", body)
+    assert status == 413 and answer["error"]
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length to refuse it by
+        data = json.dumps(body).encode()
+        for start in range(0, len(data), 32 * 1024):
+            yield data[start:start + 32 * 1024]
+
+    async with client.post("/api/cases", data=chunked(), headers=auth()) as response:
+        assert response.status == 413
+    assert store.list_cases() == []
+
+
+async def test_a_refused_request_leaves_the_next_one_on_the_connection_intact(client: TestClient) -> None:
+    big = new_case(transcript=[{"who": "caller", "text": "a" * 1000}] * 300)
+    within = new_case(transcript=[{"who": "caller", "text": "a" * 1000}] * 200)
+    refusals = [(big, TOKEN, 413), (within, "wrong", 401), (big, "wrong", 401), (within, None, 401)]
+    for round_, (body, token, status) in enumerate(refusals):
+        answer_status, _, _ = await call(client, "POST", "/api/cases", body, token=token)
+        assert answer_status == status
+        await create(client, f"after-{round_}")
+
+
+@pytest.mark.parametrize("fields, word", [
+    ({"service": "dragon_slaying"}, "service"), ({"reason": "bored"}, "reason"), ({"channel": "fax"}, "channel"),
+    ({"priority": "urgent"}, "priority"), ({"reference": "LAN-777-77"}, "reference"),
+    ({"reference": "not a reference"}, "reference"), ({"transcript": "hello"}, "transcript"),
+    ({"transcript": [{"who": "caller"}]}, "transcript"), ({"created_at": "yesterday"}, "created_at"),
+])
+async def test_422_for_invalid_fields(client: TestClient, store: CaseStore, fields: dict, word: str) -> None:
+    status, answer, _ = await call(client, "POST", "/api/cases", new_case(**fields))
+    assert status == 422, answer
+    assert word in answer["error"]
+    assert store.list_cases() == []
+
+
+@pytest.mark.parametrize("method, suffix", [("GET", ""), ("POST", "/claim"), ("POST", "/outcome"),
+                                            ("POST", "/notes")])
+async def test_bad_reference_is_422_and_unknown_reference_is_404(client: TestClient, method: str,
+                                                                 suffix: str) -> None:
+    body = {"staff": "alice", "outcome": "duplicate", "text": "hello"} if method == "POST" else None
+    status, answer, _ = await call(client, method, f"/api/cases/NOT-A-REF{suffix}", body)
+    assert status == 422 and "reference" in answer["error"]
+    status, answer, _ = await call(client, method, f"/api/cases/{new_reference()}{suffix}", body)
+    assert status == 404 and answer["error"]
+
+
+async def test_unknown_api_paths_and_methods_answer_json(client: TestClient) -> None:
+    status, answer, _ = await call(client, "GET", "/api/nothing-here")
+    assert status == 404 and answer["error"]
+    status, answer, _ = await call(client, "DELETE", "/api/cases")
+    assert status == 405 and answer["error"]
+
+
+async def test_a_fault_is_a_500_and_its_log_holds_no_body(client: TestClient, store: CaseStore,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(f"database exploded while storing {args!r}")  # a message that quotes the body
+
+    monkeypatch.setattr(store, "create_case", broken)
+    caplog.set_level(logging.INFO)
+    status, answer, _ = await call(client, "POST", "/api/cases", new_case(transcript=[
+        {"who": "caller", "text": "my secret words"}]))
+    assert status == 500 and answer == {"error": "internal error"}
+    assert "RuntimeError" in caplog.text
+    assert "secret words" not in caplog.text and MOBILE_DIGITS not in caplog.text
+
+
+# --- what comes back -----------------------------------------------------------
+
+
+async def test_markup_in_a_transcript_comes_back_unchanged_as_json_data(client: TestClient) -> None:
+    words = '<script>alert("hi")</script> & <b>bold</b>'
+    case = await create(client, transcript=[{"who": "caller", "text": words}])
+    assert case["transcript"] == [{"who": "caller", "text": words}]
+    status, answer, _ = await call(client, "GET", f"/api/cases/{case['reference']}")
+    assert status == 200 and answer["case"]["transcript"][0]["text"] == words
+
+
+async def test_a_card_number_in_a_transcript_comes_back_redacted(client: TestClient) -> None:
+    case = await create(client, transcript=[{"who": "caller", "text": f"my card is {CARD} thanks"}])
+    assert case["transcript"][0]["text"] == "my card is [card number removed] thanks"
+    status, _, text = await call(client, "GET", f"/api/cases/{case['reference']}")
+    assert status == 200
+    assert CARD not in text and CARD.replace(" ", "") not in text
+
+
+async def test_the_caller_number_is_masked_in_every_answer(client: TestClient) -> None:
+    texts: list[str] = []
+
+    async def keep(method: str, path: str, body: Any = None) -> dict[str, Any]:
+        _, answer, text = await call(client, method, path, body)
+        texts.append(text)
+        return answer
+
+    case = (await keep("POST", "/api/cases", new_case()))["case"]
+    ref = case["reference"]
+    assert case["caller_masked"] == phones.mask(MOBILE)
+    await keep("POST", "/api/cases", new_case())
+    await keep("GET", f"/api/cases/{ref}")
+    await keep("GET", "/api/cases")
+    await keep("POST", f"/api/cases/{ref}/claim", {"staff": "alice"})
+    await keep("POST", f"/api/cases/{ref}/claim", {"staff": "bob"})  # the 409 carries the case too
+    await keep("POST", f"/api/cases/{ref}/notes", {"staff": "alice", "text": "called"})
+    await keep("POST", f"/api/cases/{ref}/outcome", {"staff": "alice", "outcome": "resolved_at_desk"})
+    assert len(texts) == 8
+    for text in texts:
+        assert MOBILE_DIGITS not in text and "07700" not in text
+
+
+async def test_healthz_needs_no_token(client: TestClient) -> None:
+    status, answer, _ = await call(client, "GET", "/healthz", token=None)
+    assert status == 200 and answer == {"status": "ok"}
+
+
+# --- the text with the reference -------------------------------------------------
+
+
+async def test_only_a_new_case_texts_its_reference(client: TestClient, twilio: FakeTwilio) -> None:
+    case = await create(client)
+    await call(client, "POST", "/api/cases", new_case())  # the retry of the same case
+    await create(client, "chat-1", channel="chat")
+    await api.finish_texts(client.app)
+    [request] = twilio.requests
+    assert request["data"]["To"] == MOBILE
+    assert case["reference"] in request["data"]["Body"]
+
+
+async def test_the_answer_does_not_wait_for_twilio(client: TestClient, twilio: FakeTwilio) -> None:
+    released = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    original = twilio.request
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        asyncio.run_coroutine_threadsafe(released.wait(), loop).result(timeout=10)
+        return original(*args, **kwargs)
+
+    twilio.request = slow  # type: ignore[method-assign]
+    await asyncio.wait_for(create(client), timeout=5)
+    assert twilio.requests == []
+    released.set()
+    await api.finish_texts(client.app)
+    assert len(twilio.requests) == 1
+
+
+async def test_an_app_that_opens_its_own_store(database_url: str) -> None:
+    settings = HandoffSettings(database_url=database_url, api_token=TOKEN, session_secret="s" * 32)
+    app = init_app(settings)
+    assert isinstance(app, web.Application)
+    async with TestClient(TestServer(app)) as own:
+        case = await create(own)
+        status, answer, _ = await call(own, "GET", f"/api/cases/{case['reference']}")
+        assert status == 200 and answer["case"]["reference"] == case["reference"]
