@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -27,14 +26,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    event,
     text,
     true,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.future import create_engine
+from sqlalchemy.engine import Engine
 
-from telephony_bridge.calllog import UTCDateTime
+from bot import database
+from bot.database import UTCDateTime
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed number will do: it names the lock two starting services take on
@@ -147,41 +145,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _prepare_sqlite(url: str) -> dict[str, Any]:
-    """Create the database file's directory and return the connection
-    arguments a multi-threaded SQLite needs (as the call log does)."""
-    database = make_url(url).database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        # Every pooled connection would get its own empty in-memory database.
-        raise ValueError("the handoff service needs a SQLite file or a database server, not in-memory SQLite")
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
-    return {"check_same_thread": False, "timeout": 30}
-
-
-def _serialise_sqlite_writes(engine: Engine) -> None:
-    """pysqlite starts transactions late and lets two writers deadlock; take
-    the write lock at BEGIN instead so concurrent transactions queue on the
-    busy timeout (SQLAlchemy's recipe, as in the call log)."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")  # as PostgreSQL enforces them
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def make_engine(database_url: str) -> Engine:
-    """An engine safe to share between threads, on SQLite or PostgreSQL."""
-    if make_url(database_url).get_backend_name() == "sqlite":
-        engine = create_engine(database_url, connect_args=_prepare_sqlite(database_url))
-        _serialise_sqlite_writes(engine)
-        return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    """An engine safe to share between threads, on SQLite or PostgreSQL
+    (bot.database's, as the call log uses)."""
+    return database.make_engine(database_url, component="the handoff service")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -20,30 +20,26 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
     MetaData,
     String,
     Table,
-    event,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.future import create_engine
-from sqlalchemy.types import TypeDecorator
 
+from bot.database import UTCDateTime, as_utc, make_engine
 from telephony_bridge.phones import mask
 
 log = logging.getLogger(__name__)
@@ -62,30 +58,6 @@ _REFERENCE = re.compile(r"[A-Za-z0-9_.:/\-]{1,64}")
 # Four digits in a row is already more than any menu choice needs and is how a
 # card number, PIN or phone number would slip into a label.
 _DIGIT_RUN = re.compile(r"\d{4}")
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC in and out. SQLite keeps no offset, so values are
-    written as naive UTC there and given their UTC zone back on reading."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        utc = _utc(value)
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
 
 
 metadata = MetaData()
@@ -189,9 +161,7 @@ class EventRecord:
 def _utc(moment: datetime) -> datetime:
     # A naive time is ambiguous across the clock change; the bridge always
     # has an aware one (bot.clock.now), so a naive one is a bug to surface.
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"call log times must carry a time zone, got {moment!r}")
-    return moment.astimezone(timezone.utc)
+    return as_utc(moment, "call log times")
 
 
 def _label(name: str, value: str | None, optional: bool = False) -> str | None:
@@ -217,44 +187,6 @@ def _reference(reference: str | None) -> str | None:
         log.warning("call log: handoff reference is not a plain identifier; not stored")
         return None
     return reference
-
-
-def _prepare_sqlite(url: str) -> dict[str, Any]:
-    """Create the database file's directory and return the connection
-    arguments a multi-threaded SQLite needs."""
-    database = make_url(url).database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        # Every pooled connection would get its own empty in-memory database.
-        raise ValueError("the call log needs a SQLite file or a database server, not in-memory SQLite")
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # Threads share pooled connections; writers wait for each other instead
-    # of failing at once.
-    return {"check_same_thread": False, "timeout": 30}
-
-
-def _serialise_sqlite_writes(engine: Engine) -> None:
-    """pysqlite's own transaction handling starts transactions late and
-    lets two writers deadlock; take the write lock at BEGIN instead, so
-    concurrent transactions queue on the busy timeout (SQLAlchemy's recipe)."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")  # as PostgreSQL enforces them
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _make_engine(database_url: str) -> Engine:
-    if make_url(database_url).get_backend_name() == "sqlite":
-        engine = create_engine(database_url, connect_args=_prepare_sqlite(database_url))
-        _serialise_sqlite_writes(engine)
-        return engine
-    return create_engine(database_url, pool_pre_ping=True)
 
 
 def _insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
@@ -342,7 +274,7 @@ class CallLog:
     it is safe to share between threads."""
 
     def __init__(self, database_url: str) -> None:
-        self._engine = _make_engine(database_url)
+        self._engine = make_engine(database_url, component="the call log")
         # Tables are created here until the handoff service brings Alembic
         # migrations for the whole database; then this becomes a migration.
         metadata.create_all(self._engine)

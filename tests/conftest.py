@@ -10,6 +10,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from tests import databases
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -136,3 +138,40 @@ def rasa_server(model_path: Path, action_server: Callable[[str], str], tmp_path_
 
     yield url_for
     stop(*(process for _, process in started.values()))
+
+
+# --- databases: a SQLite file, and PostgreSQL when a server answers ---------
+
+
+@pytest.fixture(scope="session")
+def postgres_user() -> str:
+    """The user a PostgreSQL server on 127.0.0.1:5432 lets in; the test is
+    skipped, saying why, when none does."""
+    user, why = databases.postgres_user()
+    if user is None:
+        pytest.skip(why)
+    return user
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test twice: on a SQLite file in a directory not made yet, and on
+    PostgreSQL in a schema of its own (named after the test module), dropped
+    after the test."""
+    if request.param == "sqlite":
+        yield databases.sqlite_url(tmp_path)
+    else:
+        prefix = request.module.__name__.rpartition(".")[2]
+        with databases.postgres_schema(request.getfixturevalue("postgres_user"), prefix) as url:
+            yield url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Any]:
+    """A handoff CaseStore on `database_url`, closed after the test (a test
+    file needing another clock or database defines its own `store`)."""
+    from handoff.store import CaseStore
+
+    case_store = CaseStore(database_url)
+    yield case_store
+    case_store.close()

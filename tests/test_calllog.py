@@ -3,11 +3,8 @@ a PostgreSQL server answers on 127.0.0.1:5432, against PostgreSQL too."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -21,7 +18,6 @@ from telephony_bridge.report import ServiceLevels, format_report, parse_period, 
 CALLER = "+447700900123"
 TARGET = "+441632960101"
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)  # a Tuesday; London is on GMT
-PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
 
 
 def s(seconds: float) -> datetime:
@@ -29,59 +25,6 @@ def s(seconds: float) -> datetime:
 
 
 # --- databases -------------------------------------------------------------
-
-
-def _postgres_user() -> tuple[str | None, str]:
-    """The user a PostgreSQL server on 127.0.0.1:5432 lets in, or why none."""
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            pass
-    except OSError:
-        return None, f"no PostgreSQL server answers at {PG_HOST}:{PG_PORT}"
-    import psycopg2
-
-    for user in ("postgres", "root"):
-        try:
-            psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE, connect_timeout=2).close()
-        except psycopg2.Error:
-            continue
-        return user, ""
-    return None, f"PostgreSQL at {PG_HOST}:{PG_PORT} lets neither postgres nor root into database {PG_DATABASE!r}"
-
-
-@pytest.fixture(scope="module")
-def postgres_user() -> str:
-    user, why = _postgres_user()
-    if user is None:
-        pytest.skip(why)
-    return user
-
-
-def _postgres_schema(user: str) -> Iterator[str]:
-    """A fresh schema for one test, dropped after it; the URL puts it first
-    on the search path so the call log's tables land there."""
-    import psycopg2
-
-    schema = f"calllog_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{schema}"')
-        yield f"postgresql+psycopg2://{user}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        # A directory that does not exist yet: the call log must make it.
-        yield f"sqlite:///{tmp_path / 'var' / 'council.db'}"
-    else:
-        yield from _postgres_schema(request.getfixturevalue("postgres_user"))
 
 
 @pytest.fixture

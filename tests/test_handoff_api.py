@@ -7,10 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
-import uuid
-from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -28,69 +25,9 @@ TOKEN = "test-token-" + "x" * 20
 MOBILE = "+447700900123"
 MOBILE_DIGITS = "7700900123"
 CARD = "4111 1111 1111 1111"
-PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
 
 
 # --- databases -------------------------------------------------------------
-
-
-def _postgres_user() -> tuple[str | None, str]:
-    """The user a PostgreSQL server on 127.0.0.1:5432 lets in, or why none."""
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            pass
-    except OSError:
-        return None, f"no PostgreSQL server answers at {PG_HOST}:{PG_PORT}"
-    import psycopg2
-
-    for user in ("postgres", "root"):
-        try:
-            psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE, connect_timeout=2).close()
-        except psycopg2.Error:
-            continue
-        return user, ""
-    return None, f"PostgreSQL at {PG_HOST}:{PG_PORT} lets neither postgres nor root into database {PG_DATABASE!r}"
-
-
-@pytest.fixture(scope="module")
-def postgres_user() -> str:
-    user, why = _postgres_user()
-    if user is None:
-        pytest.skip(why)
-    return user
-
-
-def _postgres_schema(user: str) -> Iterator[str]:
-    """A fresh schema for one test, dropped after it; the URL puts it first on
-    the search path so the migration's tables land there."""
-    import psycopg2
-
-    schema = f"handoff_api_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{schema}"')
-        yield f"postgresql+psycopg2://{user}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'var' / 'council.db'}"
-    else:
-        yield from _postgres_schema(request.getfixturevalue("postgres_user"))
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[CaseStore]:
-    case_store = CaseStore(database_url)
-    yield case_store
-    case_store.close()
 
 
 @pytest.fixture

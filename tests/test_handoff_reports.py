@@ -9,11 +9,8 @@ import csv
 import dataclasses
 import io
 import json
-import socket
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from sqlalchemy import update
@@ -24,7 +21,6 @@ from handoff.store import CaseStore, NewCase
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)  # a Tuesday; London is on GMT
 PERIOD = (T0, T0 + timedelta(hours=2))
-PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
 PNG = b"\x89PNG\r\n\x1a\n"
 CALLER = "+447700900123"
 SECRET_WORDS = "my neighbour's dog barks all night at number forty two"
@@ -48,58 +44,6 @@ OUTSIDE = [T0 - timedelta(seconds=1), PERIOD[1]]
 
 
 # --- databases -------------------------------------------------------------
-
-
-def _postgres_user() -> tuple[str | None, str]:
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            pass
-    except OSError:
-        return None, f"no PostgreSQL server answers at {PG_HOST}:{PG_PORT}"
-    import psycopg2
-
-    for user in ("postgres", "root"):
-        try:
-            psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE, connect_timeout=2).close()
-        except psycopg2.Error:
-            continue
-        return user, ""
-    return None, f"PostgreSQL at {PG_HOST}:{PG_PORT} lets neither postgres nor root into database {PG_DATABASE!r}"
-
-
-def _postgres_schema(user: str) -> Iterator[str]:
-    """A fresh schema for one test, first on the search path, dropped after."""
-    import psycopg2
-
-    schema = f"handoff_reports_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{schema}"')
-        yield f"postgresql+psycopg2://{user}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'council.db'}"
-        return
-    user, why = _postgres_user()
-    if user is None:
-        pytest.skip(why)
-    yield from _postgres_schema(user)
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[CaseStore]:
-    case_store = CaseStore(database_url)
-    yield case_store
-    case_store.close()
 
 
 def _set_times(store: CaseStore, reference: str, **times: datetime) -> None:

@@ -6,11 +6,9 @@ accounts through handoff.accounts; the clock is fixed with FAKE_NOW."""
 from __future__ import annotations
 
 import re
-import socket
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, Iterator
+from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import CookieJar
@@ -28,68 +26,15 @@ PASSWORD = "correct horse battery"
 LOCKOUT_ATTEMPTS, LOCKOUT_MINUTES = 3, 15
 LANCASTER, MORECAMBE = "lancaster_town_hall", "morecambe_town_hall"
 SCRIPT, IMG = "<script>alert(1)</script>", "<img src=x onerror=alert(1)>"
-PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
 
 
 # --- databases ---------------------------------------------------------------
 
 
-def _postgres_user() -> tuple[str | None, str]:
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            pass
-    except OSError:
-        return None, f"no PostgreSQL server answers at {PG_HOST}:{PG_PORT}"
-    import psycopg2
-
-    for user in ("postgres", "root"):
-        try:
-            psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE, connect_timeout=2).close()
-        except psycopg2.Error:
-            continue
-        return user, ""
-    return None, f"PostgreSQL at {PG_HOST}:{PG_PORT} lets neither postgres nor root into {PG_DATABASE!r}"
-
-
-def _postgres_schema(user: str) -> Iterator[str]:
-    """A schema of its own for one test, dropped after it."""
-    import psycopg2
-
-    schema = f"handoff_staff_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{schema}"')
-        yield f"postgresql+psycopg2://{user}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'var' / 'council.db'}"
-        return
-    user, why = _postgres_user()
-    if user is None:
-        pytest.skip(why)
-    yield from _postgres_schema(user)
-
-
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_NOW", NOW.isoformat())
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[CaseStore]:
-    case_store = CaseStore(database_url)
-    yield case_store
-    case_store.close()
 
 
 @pytest.fixture

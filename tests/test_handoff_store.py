@@ -4,9 +4,7 @@ too (a schema of its own per test, dropped after)."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -18,7 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, inspect, select, text
 
 from bot.catalogue import default_catalogue
-from handoff import db, store as store_module
+from handoff import db
+from handoff import store as store_module
 from handoff.references import new_reference, normalise
 from handoff.settings import DEVELOPMENT_TOKEN, HandoffSettings, SettingsError
 from handoff.store import (
@@ -32,7 +31,6 @@ from handoff.store import (
     Note,
 )
 
-PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)  # a Tuesday morning
 CALLER = "+447700900123"
 HANDOFF_TABLES = {
@@ -46,59 +44,6 @@ TRANSCRIPT = [
 
 
 # --- databases -------------------------------------------------------------
-
-
-def _postgres_user() -> tuple[str | None, str]:
-    """The user a PostgreSQL server on 127.0.0.1:5432 lets in, or why none."""
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            pass
-    except OSError:
-        return None, f"no PostgreSQL server answers at {PG_HOST}:{PG_PORT}"
-    import psycopg2
-
-    for user in ("postgres", "root"):
-        try:
-            psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE, connect_timeout=2).close()
-        except psycopg2.Error:
-            continue
-        return user, ""
-    return None, f"PostgreSQL at {PG_HOST}:{PG_PORT} lets neither postgres nor root into database {PG_DATABASE!r}"
-
-
-@pytest.fixture(scope="module")
-def postgres_user() -> str:
-    user, why = _postgres_user()
-    if user is None:
-        pytest.skip(why)
-    return user
-
-
-def _postgres_schema(user: str) -> Iterator[str]:
-    """A fresh schema for one test, dropped after it; the URL puts it first
-    on the search path so the tables (and alembic_version) land there."""
-    import psycopg2
-
-    schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA "{schema}"')
-        yield f"postgresql+psycopg2://{user}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        # A directory that does not exist yet: the store must make it.
-        yield f"sqlite:///{tmp_path / 'var' / 'council.db'}"
-    else:
-        yield from _postgres_schema(request.getfixturevalue("postgres_user"))
 
 
 class Clock:
