@@ -5,7 +5,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train run test validate bench bench-bridge call report lock clean
+.PHONY: help setup train run test validate bench bench-bridge bench-handoff call report lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ bench: setup ## routing quality and speed, written to reports/
 
 bench-bridge: train ## phone-line latency under concurrent simulated calls, written to reports/
 	@$(PY) -m telephony_bridge bench
+
+bench-handoff: setup ## case store throughput, SQLite and PostgreSQL, written to reports/
+	@$(PY) -m handoff bench
 
 call: setup ## phone a bridge that is already running (make run starts one)
 	@$(PY) -m telephony_bridge call

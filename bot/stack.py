@@ -1,6 +1,7 @@
-"""Start the local stack: the action server, the Rasa server (REST channel)
-and the telephony bridge, each a child process that is healthy before the
-next starts. Used by `make run`, the tests and the benchmarks."""
+"""Start the local stack: the handoff service, the action server, the Rasa
+server (REST channel) and the telephony bridge, each a child process that is
+healthy before the next starts. Used by `make run`, the tests and the
+benchmarks."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.training import ensure_model
 ACTIONS_PORT = 5055
 RASA_PORT = 5005
 BRIDGE_PORT = 8080
+HANDOFF_PORT = 8090
 HEALTH_TIMEOUT_S = 180
 
 
@@ -111,6 +113,15 @@ def start_bridge(port: int = BRIDGE_PORT, rasa_url: str = f"http://127.0.0.1:{RA
     )
 
 
+def start_handoff(port: int = HANDOFF_PORT, env: dict[str, str] | None = None,
+                  log_path: Path | None = None) -> subprocess.Popen | None:
+    """The case store's service: API for the actions, pages for staff."""
+    return start_process(
+        [sys.executable, "-m", "handoff", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        f"http://127.0.0.1:{port}/healthz", env, log_path,
+    )
+
+
 def stop(*processes: subprocess.Popen | None) -> None:
     for process in processes:
         if process is not None and process.poll() is None:
@@ -131,6 +142,8 @@ def run_stack() -> int:
     logs.mkdir(parents=True, exist_ok=True)
     started: list[subprocess.Popen | None] = []
     try:
+        print("Starting the handoff service...", flush=True)
+        started.append(start_handoff(log_path=logs / "handoff.log"))
         print("Starting the action server...", flush=True)
         started.append(start_action_server())
         print("Starting the Rasa server (about half a minute)...", flush=True)
@@ -138,7 +151,9 @@ def run_stack() -> int:
         print("Starting the telephony bridge...", flush=True)
         started.append(start_bridge(log_path=logs / "bridge.log"))
         print(f"Stack up: bridge http://127.0.0.1:{BRIDGE_PORT}, Rasa http://127.0.0.1:{RASA_PORT}, "
-              f"actions http://127.0.0.1:{ACTIONS_PORT}; logs in var/logs/.", flush=True)
+              f"actions http://127.0.0.1:{ACTIONS_PORT}, staff pages http://127.0.0.1:{HANDOFF_PORT}/staff/ "
+              "(make a sign-in with: .venv/bin/python -m handoff add-staff --username NAME --name 'Full Name' "
+              "--centre lancaster_town_hall); logs in var/logs/.", flush=True)
         from telephony_bridge.simulator import main as call
 
         while True:

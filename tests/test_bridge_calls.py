@@ -127,7 +127,7 @@ async def test_telecare_at_3am_reaches_the_24x7_line(night: Line) -> None:
 
 async def test_telecare_at_3am_by_keypad_goes_straight_through(night: Line) -> None:
     call = await night.call("#5", "#3", "#1", "!dial completed")
-    assert call.dials == ["+441632960300"], call.transcript
+    assert call.dials == ["+441632960300"], "\n".join(call.transcript)
 
 
 async def test_emergency_says_999_and_frees_the_line(daytime: Line) -> None:

@@ -169,11 +169,11 @@ def test_env_example_documents_every_setting_the_code_reads() -> None:
     root = Path(__file__).resolve().parent.parent
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M))
     read: set[str] = set()
-    for package in ("bot", "actions", "telephony_bridge"):
+    for package in ("bot", "actions", "telephony_bridge", "handoff"):
         for path in (root / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             read |= set(re.findall(r"""(?:environ|env)\.get\(\s*["']([A-Z][A-Z0-9_]+)["']""", text))
-            read |= set(re.findall(r"""_(?:float|url)\(env,\s*["']([A-Z][A-Z0-9_]+)["']""", text))
+            read |= set(re.findall(r"""_[a-z]+\(env,\s*["']([A-Z][A-Z0-9_]+)["']""", text))
     assert {"TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "RASA_URL", "BOT_TIMEOUT_S", "DATABASE_URL"} <= read
     assert read - documented == set()
 
