@@ -16,7 +16,7 @@ What is removed:
 - security codes: three or four digits right after "security code", "CVV",
   "CVC", "CV2" or "... on the back".
 Telephone numbers (01632 960101), postcodes (LA1 1PJ), case references
-(LAN-7K3-Q9), dates with slashes and amounts survive. Applying it twice
+(LAN-7K3-Q9X), dates with slashes and amounts survive. Applying it twice
 changes nothing more.
 """
 

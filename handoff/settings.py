@@ -7,7 +7,6 @@ when HANDOFF_ENV=production; `.env.example` documents each one.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -68,8 +67,7 @@ def _secret(env: Mapping[str, str], name: str, production: bool, development: st
 @dataclass(frozen=True)
 class HandoffSettings:
     database_url: str
-    api_token: str
-    session_secret: str = field(repr=False)
+    api_token: str = field(repr=False)
     production: bool = False
     retention_days: int = 365
     lockout_attempts: int = 5
@@ -100,15 +98,11 @@ class HandoffSettings:
                         "the bearer token the bot uses for the case API")
         if production and token == DEVELOPMENT_TOKEN:
             raise SettingsError("HANDOFF_API_TOKEN is the development token; set a real one in production")
-        # In development a per-process secret only costs a sign-in after a restart.
-        session_secret = _secret(env, "HANDOFF_SESSION_SECRET", production, secrets.token_urlsafe(32),
-                                 "signs the staff pages' sessions")
         database = env.get("DATABASE_URL", "").strip() or f"sqlite:///{VAR_DIR / 'council.db'}"
         outbox = env.get("HANDOFF_OUTBOX", "").strip()
         return cls(
             database_url=database,
             api_token=token,
-            session_secret=session_secret,
             production=production,
             retention_days=_int(env, "HANDOFF_RETENTION_DAYS", 365, 1, 36500),
             lockout_attempts=_int(env, "HANDOFF_LOCKOUT_ATTEMPTS", 5, 1, 100),

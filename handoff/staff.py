@@ -524,7 +524,7 @@ async def search(request: web.Request) -> web.StreamResponse:
     reference = references.normalise(typed)
     if reference is None:
         return _page(request, "search.html", {"typed": typed, "error": (
-            f"“{typed}” is not a valid reference. References look like LAN-7K3-Q9; check each character.")},
+            f"“{typed}” is not a valid reference. References look like LAN-7K3-Q9X; check each character.")},
             status=404)
     try:
         case = await _run(_store(request).get, reference)

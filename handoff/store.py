@@ -408,7 +408,7 @@ class CaseStore:
         if new.reference is not None:
             reference = normalise(new.reference) if isinstance(new.reference, str) else None
             if reference is None:
-                raise InvalidCase("reference", "is not a valid case reference (like LAN-7K3-Q9)")
+                raise InvalidCase("reference", "is not a valid case reference (like LAN-7K3-Q9X)")
         postcode = _text("postcode", new.postcode, 16, optional=True)
         service = self._service(new.service)
         number, masked = _number(new.caller_number)

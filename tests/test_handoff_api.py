@@ -37,7 +37,7 @@ def twilio() -> FakeTwilio:
 
 @pytest.fixture
 async def client(database_url: str, store: CaseStore, twilio: FakeTwilio) -> AsyncIterator[TestClient]:
-    settings = HandoffSettings(database_url=database_url, api_token=TOKEN, session_secret="s" * 32,
+    settings = HandoffSettings(database_url=database_url, api_token=TOKEN,
                                twilio_account_sid=SID, twilio_auth_token="secret",
                                twilio_from_number="+441632960999")
     test_client = TestClient(TestServer(init_app(settings, store=store, twilio_http=twilio)))
@@ -429,7 +429,7 @@ async def test_the_answer_does_not_wait_for_twilio(client: TestClient, twilio: F
 
 
 async def test_an_app_that_opens_its_own_store(database_url: str) -> None:
-    settings = HandoffSettings(database_url=database_url, api_token=TOKEN, session_secret="s" * 32)
+    settings = HandoffSettings(database_url=database_url, api_token=TOKEN)
     app = init_app(settings)
     assert isinstance(app, web.Application)
     async with TestClient(TestServer(app)) as own:

@@ -59,8 +59,7 @@ def store(tmp_path: Path) -> Iterator[CaseStore]:
 
 @pytest.fixture
 async def base_url(store: CaseStore, tmp_path: Path) -> AsyncIterator[str]:
-    settings = HandoffSettings(database_url=f"sqlite:///{tmp_path / 'council.db'}", api_token="t" * 32,
-                               session_secret="s" * 32)
+    settings = HandoffSettings(database_url=f"sqlite:///{tmp_path / 'council.db'}", api_token="t" * 32)
     server = TestServer(init_app(settings, store=store), host="127.0.0.1")
     await server.start_server()
     yield str(server.make_url("")).rstrip("/")

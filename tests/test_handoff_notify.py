@@ -48,8 +48,7 @@ class FakeTwilio(HttpClient):
 def settings(tmp_path: Path, *, twilio: bool = True) -> HandoffSettings:
     credentials = {"twilio_account_sid": SID, "twilio_auth_token": "secret-token",
                    "twilio_from_number": FROM} if twilio else {}
-    return HandoffSettings(database_url=f"sqlite:///{tmp_path / 'council.db'}", api_token="t",
-                           session_secret="s", **credentials)
+    return HandoffSettings(database_url=f"sqlite:///{tmp_path / 'council.db'}", api_token="t", **credentials)
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def staff_accounts(store: CaseStore) -> dict[str, accounts.Staff]:
 
 
 def settings_for(database_url: str, **changes: object) -> HandoffSettings:
-    return HandoffSettings(database_url=database_url, api_token="t" * 32, session_secret="s" * 32,
+    return HandoffSettings(database_url=database_url, api_token="t" * 32,
                            lockout_attempts=LOCKOUT_ATTEMPTS, lockout_minutes=LOCKOUT_MINUTES, **changes)
 
 

@@ -667,16 +667,13 @@ def test_settings_defaults_for_development() -> None:
     assert settings.handoff_url == "http://127.0.0.1:8090" and settings.port == 8090
     assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("council.db")
     assert settings.outbox_path.name == "handoff-outbox.db"
-    assert settings.session_secret and settings.session_secret != HandoffSettings.from_env({}).session_secret
 
 
 @pytest.mark.parametrize(
     "env, name",
     [
-        ({"HANDOFF_ENV": "production", "HANDOFF_SESSION_SECRET": "s"}, "HANDOFF_API_TOKEN"),
-        ({"HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": DEVELOPMENT_TOKEN, "HANDOFF_SESSION_SECRET": "s"},
-         "HANDOFF_API_TOKEN"),
-        ({"HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": "t"}, "HANDOFF_SESSION_SECRET"),
+        ({"HANDOFF_ENV": "production"}, "HANDOFF_API_TOKEN"),
+        ({"HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": DEVELOPMENT_TOKEN}, "HANDOFF_API_TOKEN"),
         ({"HANDOFF_RETENTION_DAYS": "a year"}, "HANDOFF_RETENTION_DAYS"),
         ({"HANDOFF_LOCKOUT_ATTEMPTS": "0"}, "HANDOFF_LOCKOUT_ATTEMPTS"),
         ({"HANDOFF_SECURE_COOKIES": "maybe"}, "HANDOFF_SECURE_COOKIES"),
@@ -690,15 +687,15 @@ def test_settings_errors_name_the_setting(env: dict[str, str], name: str) -> Non
 
 def test_settings_for_production() -> None:
     settings = HandoffSettings.from_env({
-        "HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": "t0k3n", "HANDOFF_SESSION_SECRET": "s3cret",
+        "HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": "t0k3n",
         "DATABASE_URL": "postgresql://db/council", "HANDOFF_RETENTION_DAYS": "90", "TWILIO_ACCOUNT_SID": "AC1",
         "TWILIO_AUTH_TOKEN": "x", "TWILIO_FROM_NUMBER": "+441632960101", "HANDOFF_URL": "https://handoff.example/",
     })
     assert settings.production and settings.secure_cookies and settings.can_text
-    assert (settings.api_token, settings.session_secret, settings.retention_days) == ("t0k3n", "s3cret", 90)
-    assert settings.handoff_url == "https://handoff.example" and "s3cret" not in repr(settings)
+    assert (settings.api_token, settings.retention_days) == ("t0k3n", 90)
+    assert settings.handoff_url == "https://handoff.example" and "t0k3n" not in repr(settings)
     assert HandoffSettings.from_env({"HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": "t",
-                                     "HANDOFF_SESSION_SECRET": "s", "HANDOFF_SECURE_COOKIES": "off"}
+                                     "HANDOFF_SECURE_COOKIES": "off"}
                                     ).secure_cookies is False
 
 
