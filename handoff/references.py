@@ -4,7 +4,7 @@ Made of digits and capital letters with the easily confused ones left out
 (no O/0, I/1, nor S/5, Z/2 or B/8 pairs that blur on a phone), in two groups
 of three after the LAN- prefix. The last character is a check character over
 the other five, so a reference mis-heard in one place is recognised as wrong
-rather than matching someone else's case. Five random characters give 14
+rather than matching someone else's case. Five random characters give 12
 million references: the action server makes them itself (so a caller can be
 told one while the case service is down), and the store gives a new one in
 the rare clash, which the action then tells instead when it can.
@@ -16,7 +16,7 @@ import re
 import secrets
 
 PREFIX = "LAN"
-ALPHABET = "345679ACDEFGHJKLMNPQRTUVWXY"  # 27 symbols: no 0 O 1 I 2 Z 5 S 8 B
+ALPHABET = "34679ACDEFGHJKLMNPQRTUVWXY"  # 26 symbols: no 0 O 1 I 2 Z 5 S 8 B
 _BODY = 6
 _PATTERN = re.compile(rf"^{PREFIX}-[{ALPHABET}]{{3}}-[{ALPHABET}]{{3}}$")
 # How each character is said on the phone.
@@ -31,9 +31,10 @@ SPOKEN = {
 
 
 def _check(body: str) -> str:
-    """A weighted sum mod 27: catches any single wrong character and any swap
-    of two neighbours."""
-    total = sum((index + 1) * ALPHABET.index(char) for index, char in enumerate(body))
+    """A weighted sum mod 26 with odd weights (none shares a factor with 26):
+    any single wrong character changes it, and so do most swaps of two
+    neighbours."""
+    total = sum((2 * index + 1) * ALPHABET.index(char) for index, char in enumerate(body))
     return ALPHABET[total % len(ALPHABET)]
 
 
@@ -67,4 +68,4 @@ def spoken(reference: str) -> str:
     """How the bot says it on the phone: 'L A N, seven, K for Kilo, three,
     Q for Quebec, nine, X for X-ray'."""
     body = reference.replace(f"{PREFIX}-", "").replace("-", "")
-    return "L A N, " + ", ".join(SPOKEN[char] for char in body)
+    return "L A N, " + ", ".join(SPOKEN.get(char, char) for char in body)
