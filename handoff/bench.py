@@ -54,7 +54,7 @@ import aiohttp
 import numpy as np
 
 from bot.paths import REPORTS_DIR, ROOT, VAR_DIR
-from handoff.references import ALPHABET, new_reference
+from handoff.references import ALPHABET, RANDOM_CHARACTERS, new_reference
 from handoff.store import CHANNELS, OUTCOMES, REASONS
 
 DEFAULT_CASES = 10_000
@@ -70,7 +70,7 @@ HEALTH_TIMEOUT_S = 60.0
 PG_HOST, PG_PORT, PG_ADMIN_DATABASE = "127.0.0.1", 5432, "test"
 PG_USERS = ("postgres", "root")
 FINISHED = ("resolved", "closed_no_contact")
-REFERENCE_SPACE = len(ALPHABET) ** 4  # four free characters and a check character
+REFERENCE_SPACE = len(ALPHABET) ** RANDOM_CHARACTERS
 TARGET = "zero lost or duplicated cases"
 # Places the centre chooser sends to different centres (LA4 -> Morecambe), and none.
 POSTCODES = ("LA1 1PJ", "LA4 5AF", "LA2 6ND", "LA3 1AA", None)
@@ -99,7 +99,7 @@ def plan_cases(run_id: str, count: int, rng: random.Random) -> list[dict[str, ob
     cases = []
     for index in range(count):
         reference = new_reference()
-        while reference in references:  # bounded in practice: 531,441 references, at most a few clashes
+        while reference in references:  # bounded in practice: millions of references, a few clashes
             reference = new_reference()
         references.add(reference)
         channel = CHANNELS[index % len(CHANNELS)]

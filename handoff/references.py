@@ -18,6 +18,7 @@ import secrets
 PREFIX = "LAN"
 ALPHABET = "34679ACDEFGHJKLMNPQRTUVWXY"  # 26 symbols: no 0 O 1 I 2 Z 5 S 8 B
 _BODY = 6
+RANDOM_CHARACTERS = _BODY - 1  # the last is the check character
 _PATTERN = re.compile(rf"^{PREFIX}-[{ALPHABET}]{{3}}-[{ALPHABET}]{{3}}$")
 # How each character is said on the phone.
 SPOKEN = {

@@ -14,7 +14,7 @@ def test_every_character_can_be_said_and_none_is_easily_confused() -> None:
 
 def test_new_references_are_valid_and_varied() -> None:
     made = {new_reference() for _ in range(2000)}
-    assert len(made) == 2000
+    assert len(made) > 1990  # random: a rare repeat is expected (the store resolves clashes)
     assert all(is_reference(ref) and len(ref) == len("LAN-7K3-Q9X") for ref in made)
     assert all(spoken(ref).startswith("L A N, ") for ref in made)  # every one can be said
 
