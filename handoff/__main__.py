@@ -15,6 +15,7 @@ import logging
 import sys
 from datetime import timedelta
 
+from bot.cli import dispatch
 from handoff.settings import DEFAULT_HOST, DEFAULT_PORT, HandoffSettings, SettingsError
 
 PASS_THROUGH = {"report": "handoff.reports", "bench": "handoff.bench"}
@@ -126,20 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     purge.add_argument("--days", type=int, default=None, help="default: HANDOFF_RETENTION_DAYS")
     purge.set_defaults(func=cmd_purge)
     commands.add_parser("bench", help="the case API under load (`bench --help`)")
-    argv = sys.argv[1:] if argv is None else argv
-    # `report` and `bench` own their options: hand them everything after the
-    # command word (argparse's REMAINDER drops a leading --option).
-    if argv and argv[0] in PASS_THROUGH:
-        module = __import__(PASS_THROUGH[argv[0]], fromlist=["main"])
-        try:
-            return module.main(argv[1:])
-        except KeyboardInterrupt:
-            return 130
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        return 130
+    return dispatch(parser, argv, PASS_THROUGH)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 
+from bot.cli import dispatch
 from telephony_bridge.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
 
 PASS_THROUGH = {"call": "telephony_bridge.simulator", "bench": "telephony_bridge.bench"}
@@ -72,20 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--to", help="end date or date-time (default: now)")
     report.set_defaults(func=cmd_report)
     commands.add_parser("bench", help="latency under concurrent calls, into reports/ (`bench --help`)")
-    argv = sys.argv[1:] if argv is None else argv
-    # `call` and `bench` own their options: hand them everything after the
-    # command word (argparse's REMAINDER drops a leading --option).
-    if argv and argv[0] in PASS_THROUGH:
-        module = __import__(PASS_THROUGH[argv[0]], fromlist=["main"])
-        try:
-            return module.main(argv[1:])
-        except KeyboardInterrupt:
-            return 130
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        return 130
+    return dispatch(parser, argv, PASS_THROUGH)
 
 
 if __name__ == "__main__":
