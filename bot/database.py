@@ -94,3 +94,31 @@ def make_engine(database_url: str, component: str = "this component") -> Engine:
         serialise_sqlite_writes(engine)
         return engine
     return create_engine(database_url, pool_pre_ping=True)
+
+
+LOCAL_POSTGRES = ("127.0.0.1", 5432)
+LOCAL_POSTGRES_USERS = ("postgres", "root")
+
+
+def local_postgres_user(database: str = "test") -> tuple[str | None, str]:
+    """A user the PostgreSQL server on 127.0.0.1:5432 lets into `database`,
+    or None and why none: the integration tests and the benchmark use that
+    server when a machine has one, and skip it otherwise."""
+    import socket
+
+    host, port = LOCAL_POSTGRES
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            pass
+    except OSError:
+        return None, f"no PostgreSQL server answers at {host}:{port}"
+    import psycopg2
+
+    for user in LOCAL_POSTGRES_USERS:
+        try:
+            psycopg2.connect(host=host, port=port, user=user, dbname=database, connect_timeout=2).close()
+        except psycopg2.Error:
+            continue
+        return user, ""
+    return None, (f"PostgreSQL at {host}:{port} lets none of {', '.join(LOCAL_POSTGRES_USERS)} "
+                  f"into database {database!r}")

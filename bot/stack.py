@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,13 @@ RASA_PORT = 5005
 BRIDGE_PORT = 8080
 HANDOFF_PORT = 8090
 HEALTH_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _env(**extra: str) -> dict[str, str]:

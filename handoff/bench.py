@@ -37,7 +37,6 @@ import json
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,9 @@ from typing import Iterator, Mapping, Sequence
 import aiohttp
 import numpy as np
 
+from bot.database import LOCAL_POSTGRES, local_postgres_user
 from bot.paths import REPORTS_DIR, ROOT, VAR_DIR
+from bot.stack import free_port
 from handoff.references import ALPHABET, RANDOM_CHARACTERS, new_reference
 from handoff.store import CHANNELS, OUTCOMES, REASONS
 
@@ -67,8 +68,8 @@ PHASES = ("create", "claim", "outcome")  # retries are sent during the create ph
 BENCH_TOKEN = "bench-handoff-token-" + "0123456789abcdef"
 REQUEST_TIMEOUT_S = 30.0
 HEALTH_TIMEOUT_S = 60.0
-PG_HOST, PG_PORT, PG_ADMIN_DATABASE = "127.0.0.1", 5432, "test"
-PG_USERS = ("postgres", "root")
+PG_HOST, PG_PORT = LOCAL_POSTGRES
+PG_ADMIN_DATABASE = "test"
 FINISHED = ("resolved", "closed_no_contact")
 REFERENCE_SPACE = len(ALPHABET) ** RANDOM_CHARACTERS
 TARGET = "zero lost or duplicated cases"
@@ -454,29 +455,9 @@ def expected_clashes(cases: int) -> float:
 # --- the databases and the service --------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def postgres_user() -> tuple[str | None, str]:
     """A user the PostgreSQL server at 127.0.0.1:5432 lets in, or why none."""
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            pass
-    except OSError:
-        return None, f"no PostgreSQL server answers at {PG_HOST}:{PG_PORT}"
-    import psycopg2
-
-    for user in PG_USERS:
-        try:
-            psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_ADMIN_DATABASE,
-                             connect_timeout=2).close()
-        except psycopg2.Error:
-            continue
-        return user, ""
-    return None, f"PostgreSQL at {PG_HOST}:{PG_PORT} lets none of {', '.join(PG_USERS)} in"
+    return local_postgres_user(PG_ADMIN_DATABASE)
 
 
 @contextmanager

@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ import aiohttp
 import numpy as np
 
 from bot.paths import REPORTS_DIR, VAR_DIR
+from bot.stack import free_port
 from telephony_bridge.simulator import signed_headers
 
 FAKE_NOW = "2026-11-10T10:30:00"  # a Tuesday morning: every line is open, so no "closed" branches
@@ -382,12 +382,6 @@ async def run_all(base_url: str, token: str, modes: Sequence[str], levels: Seque
 
 
 # --- the stack ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _stack_env(database: Path) -> dict[str, str]:

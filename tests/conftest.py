@@ -4,21 +4,15 @@ from the fingerprint cache), a real action server, real Trackers."""
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
+from bot.stack import free_port  # noqa: F401  (tests import it from here)
 from tests import databases
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

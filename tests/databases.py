@@ -7,14 +7,15 @@ tests/conftest.py."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
-PG_USERS = ("postgres", "root")
+from bot.database import LOCAL_POSTGRES, local_postgres_user
+
+PG_HOST, PG_PORT = LOCAL_POSTGRES
+PG_DATABASE = "test"
 
 
 def sqlite_url(directory: Path) -> str:
@@ -26,20 +27,7 @@ def sqlite_url(directory: Path) -> str:
 def postgres_user() -> tuple[str | None, str]:
     """The user a PostgreSQL server on 127.0.0.1:5432 lets in, or None and
     why none (to skip with)."""
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            pass
-    except OSError:
-        return None, f"no PostgreSQL server answers at {PG_HOST}:{PG_PORT}"
-    import psycopg2
-
-    for user in PG_USERS:
-        try:
-            psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE, connect_timeout=2).close()
-        except psycopg2.Error:
-            continue
-        return user, ""
-    return None, f"PostgreSQL at {PG_HOST}:{PG_PORT} lets neither postgres nor root into database {PG_DATABASE!r}"
+    return local_postgres_user(PG_DATABASE)
 
 
 @contextmanager
