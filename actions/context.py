@@ -8,10 +8,9 @@ from typing import Any, Mapping
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import hours
+from bot import reach
 from bot.catalogue import default_catalogue
 from bot.centres import nearest_centre  # noqa: F401  (re-exported for the actions)
-from bot.clock import now
 from bot.postcodes import default_postcodes
 from bot.wording import VOICE, web_for  # noqa: F401  (re-exported for the actions)
 
@@ -48,15 +47,11 @@ def capitalised(name: str) -> str:
 
 def opens_when(schedule_id: str) -> str:
     """'at 8am on Monday', relative to now; '' when it never closes."""
-    catalogue = default_catalogue()
-    current = now()
-    opening = hours.next_opening(catalogue.schedules[schedule_id], catalogue.bank_holidays, current)
-    return hours.say_when(opening, current) if opening else ""
+    return reach.opens(default_catalogue(), schedule_id)
 
 
 def is_open(schedule_id: str) -> bool:
-    catalogue = default_catalogue()
-    return hours.is_open(catalogue.schedules[schedule_id], catalogue.bank_holidays, now())
+    return reach.is_open(default_catalogue(), schedule_id)
 
 
 def postcode_note(dispatcher: CollectingDispatcher, postcode: str) -> bool:

@@ -13,7 +13,7 @@ from actions import context
 from actions.endings import say_goodbye
 from actions.handoff import make_case
 from actions.routing import route_pending_answer
-from bot import hours
+from bot import hours, reach
 from bot.catalogue import default_catalogue
 from bot.nlu.language import NO_WORDS
 
@@ -27,41 +27,27 @@ async def connect_person(tracker: Tracker, dispatcher: CollectingDispatcher, rea
     line. Anyone nobody can take now, and anyone writing rather than
     calling, also gets a case for staff, with its reference."""
     catalogue = default_catalogue()
-    service_id = tracker.get_slot("service")
-    service = catalogue.services.get(service_id) if service_id else None
-    if service is not None and not service.routable:
-        service = None
-    contact = catalogue.contact_centre
-    if service is not None:
-        name, phone, schedule, web = f"the {service.name} team", service.phone, service.hours, service.web
-    else:
-        name, phone, schedule, web = contact.name, contact.phone, contact.hours, contact.web
-    sid = service.id if service else None
-    target = None
-    if context.is_open(schedule):
-        target = (name, phone)
-    elif service is not None and service.out_of_hours_phone:
-        target = ("the out-of-hours team", service.out_of_hours_phone)
+    target = reach.for_service(catalogue, tracker.get_slot("service"))
     resets: List[EventType] = [SlotSet("offer", None), SlotSet("failed_turns", 0.0),
                                SlotSet("pending_clarification", None)]
-    if target is not None and context.channel(tracker) == context.VOICE:
-        dispatcher.utter_message(response="utter_connect", name=target[0])
-        dispatcher.utter_message(
-            json_message=context.council_payload("transfer", service=sid, phone=target[1], reason=reason)
-        )
+    if target.phone and context.channel(tracker) == context.VOICE:
+        dispatcher.utter_message(response="utter_connect", name=target.name)
+        dispatcher.utter_message(json_message=context.council_payload(
+            "transfer", service=target.service, phone=target.phone, reason=reason))
         return resets
-    if target is not None:  # nobody can be put through a text conversation: the number, and a case
-        dispatcher.utter_message(response="utter_call_now", name=target[0], phone=target[1])
+    if target.phone:  # nobody can be put through a text conversation: the number, and a case
+        dispatcher.utter_message(response="utter_call_now", name=target.name, phone=target.phone)
     else:
+        service = catalogue.services.get(target.service) if target.service else None
         centre = context.nearest_centre(service, tracker.get_slot("postcode"), catalogue)
         dispatcher.utter_message(
             response="utter_connect_closed",
-            name=context.capitalised(name),
-            when=context.opens_when(schedule),
-            web=context.web_for(web, context.channel(tracker)),
+            name=context.capitalised(target.name),
+            when=target.opens,
+            web=context.web_for(target.web, context.channel(tracker)),
             centre=centre.name if centre else "a council office",
         )
-    return resets + await make_case(tracker, dispatcher, reason, service_id=sid)
+    return resets + await make_case(tracker, dispatcher, reason, service_id=target.service)
 
 
 class ActionConnectPerson(Action):

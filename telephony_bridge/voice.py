@@ -16,10 +16,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
+from bot import reach
 from bot.catalogue import Catalogue
 from bot.clock import now
 from bot.wording import web_for
-from telephony_bridge import reach, twiml
+from telephony_bridge import twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.directory import CONNECT, Directory, Entry, dial_request
 from telephony_bridge.menu import Menu

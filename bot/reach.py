@@ -1,6 +1,8 @@
-"""Who can take the caller now, decided from the catalogue and the hours:
-the bridge's own answer when it must act without the bot (the bot is down,
-a keypad choice, a directory match)."""
+"""Who can take a person now, decided from the catalogue and the hours: the
+service's team when its line is open, an urgent service's out-of-hours line
+when it is not, else when it opens. The actions ask it when someone wants a
+person; the telephony bridge when it must act without the bot (the bot is
+down, a keypad choice, a directory match)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ class Target:
     web: str = ""
 
 
-def _opens(catalogue: Catalogue, schedule_id: str) -> str:
+def opens(catalogue: Catalogue, schedule_id: str) -> str:
+    """'at 8am on Monday', relative to now; '' when it never closes."""
     current = now()
     opening = hours.next_opening(catalogue.schedules[schedule_id], catalogue.bank_holidays, current)
     return hours.say_when(opening, current) if opening else ""
@@ -42,7 +45,7 @@ def line(catalogue: Catalogue, name: str, phone: str, schedule_id: str, service:
         return Target(name, phone, sid, web=web)
     if out_of_hours_phone:
         return Target("the out-of-hours team", out_of_hours_phone, sid, out_of_hours=True, web=web)
-    return Target(name, None, sid, opens=_opens(catalogue, schedule_id), web=web)
+    return Target(name, None, sid, opens=opens(catalogue, schedule_id), web=web)
 
 
 def for_service(catalogue: Catalogue, service_id: str | None) -> Target:
@@ -60,4 +63,4 @@ def contact_centre_open(catalogue: Catalogue) -> bool:
 
 
 def contact_centre_opens(catalogue: Catalogue) -> str:
-    return _opens(catalogue, catalogue.contact_centre.hours)
+    return opens(catalogue, catalogue.contact_centre.hours)
