@@ -308,11 +308,15 @@ def _chart(title: str, counts: Sequence[Count], period: str) -> bytes:
     return out.getvalue()
 
 
+def chart(report: CaseReport, name: str) -> bytes:
+    """The PNG of one of CHARTS: horizontal bars with the readable names, the
+    count beside each bar and the period in the title. KeyError for another name."""
+    return _chart(CHART_TITLES[name], getattr(report, name), _period(report))
+
+
 def charts(report: CaseReport) -> dict[str, bytes]:
-    """{chart name: PNG bytes} for each of CHARTS: horizontal bars with the
-    readable names, the count beside each bar and the period in the title."""
-    period = _period(report)
-    return {name: _chart(CHART_TITLES[name], getattr(report, name), period) for name in CHARTS}
+    """{chart name: PNG bytes} for each of CHARTS."""
+    return {name: chart(report, name) for name in CHARTS}
 
 
 # --- text ---------------------------------------------------------------------
