@@ -613,6 +613,21 @@ def _figures(data: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tuple
     return singles, tables
 
 
+def _for_period(handler: Callable[[web.Request, date, date], Awaitable[web.StreamResponse]]) -> Handler:
+    """Report handlers get the period of the query (its first and last day),
+    or the visitor a 400 page naming what is wrong with it."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            first, last = _period(request)
+        except ValueError as bad:
+            return _error(request, 400, "Report period not understood", str(bad))
+        return await handler(request, first, last)
+
+    return wrapped
+
+
 def _chart_names() -> tuple[str, ...]:
     from handoff import reports
 
@@ -620,11 +635,8 @@ def _chart_names() -> tuple[str, ...]:
 
 
 @login_required
-async def report_page(request: web.Request) -> web.StreamResponse:
-    try:
-        first, last = _period(request)
-    except ValueError as bad:
-        return _error(request, 400, "Report period not understood", str(bad))
+@_for_period
+async def report_page(request: web.Request, first: date, last: date) -> web.StreamResponse:
     report = await _run(_build_report, _store(request), *_bounds(first, last))
     singles, tables = _figures(report.as_dict())
     query = _report_query(first, last)
@@ -635,22 +647,16 @@ async def report_page(request: web.Request) -> web.StreamResponse:
 
 
 @login_required
-async def report_csv(request: web.Request) -> web.StreamResponse:
-    try:
-        first, last = _period(request)
-    except ValueError as bad:
-        return _error(request, 400, "Report period not understood", str(bad))
+@_for_period
+async def report_csv(request: web.Request, first: date, last: date) -> web.StreamResponse:
     text = await _run(_csv, _store(request), *_bounds(first, last))
     return web.Response(text=text, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="handoff-cases-{first.isoformat()}-to-{last.isoformat()}.csv"'})
 
 
 @login_required
-async def report_chart(request: web.Request) -> web.StreamResponse:
-    try:
-        first, last = _period(request)
-    except ValueError as bad:
-        return _error(request, 400, "Report period not understood", str(bad))
+@_for_period
+async def report_chart(request: web.Request, first: date, last: date) -> web.StreamResponse:
     name = request.match_info["chart"]
     if name not in _chart_names():  # each <img> asks for one chart: draw only that one
         return _error(request, 404, "No such chart", "There is no chart by that name.")
