@@ -14,13 +14,17 @@ A case the service refuses for good (a 4xx such as 422) is kept with
 `rejected_at` and logged, and never sent again.
 
 Logs carry the case reference and a masked conversation id (an SMS
-conversation id is the sender's number), never the transcript.
+conversation id is the sender's number), never the transcript. Each case
+keeps the request id of the message that made it (bot.logs): its delivery,
+however late, is logged under that id here and sent as X-Request-Id to the
+service, so its logs carry it too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from actions.api.handoff_client import HandoffClient, HandoffRejected, HandoffUnavailable
+from bot.logs import bind_request_id, current_request_id, reset_request_id
 from bot.paths import VAR_DIR
 from telephony_bridge.phones import mask
 
@@ -65,10 +70,17 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     delivered_at TEXT,
-    rejected_at TEXT
+    rejected_at TEXT,
+    request_id TEXT
 )
 """
+# Files made before the request id was kept gain its column.
+_COLUMNS_ADDED = {"request_id": "ALTER TABLE outbox ADD COLUMN request_id TEXT"}
 _PENDING = "delivered_at IS NULL AND rejected_at IS NULL"
+
+
+class _Unreachable(Exception):
+    """The service cannot be reached: the other pending cases wait too."""
 
 
 def case_key(payload: dict[str, Any]) -> str:
@@ -106,6 +118,10 @@ class Outbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(_SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+            for column, statement in _COLUMNS_ADDED.items():
+                if column not in have:
+                    self._db.execute(statement)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: HandoffClient | None = None
         self._flush_lock: asyncio.Lock | None = None
@@ -117,12 +133,13 @@ class Outbox:
         with self._db_lock:
             return self._db.execute(sql, params).fetchall()
 
-    def _insert(self, key: str, payload: dict[str, Any]) -> bool:
+    def _insert(self, key: str, payload: dict[str, Any], request_id: str | None) -> bool:
         """Commit the case; False when its key was already there (that row wins)."""
         with self._db_lock:
             cursor = self._db.execute(
-                "INSERT INTO outbox (key, payload, created_at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
-                (key, json.dumps(payload, ensure_ascii=False), _now()),
+                "INSERT INTO outbox (key, payload, created_at, request_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(key) DO NOTHING",
+                (key, json.dumps(payload, ensure_ascii=False), _now(), request_id),
             )
             return cursor.rowcount == 1
 
@@ -132,7 +149,8 @@ class Outbox:
         return DELIVERED if delivered_at else REJECTED if rejected_at else QUEUED
 
     def _pending_rows(self) -> list[tuple[Any, ...]]:
-        return self._execute(f"SELECT id, key, payload, attempts FROM outbox WHERE {_PENDING} ORDER BY id")
+        return self._execute(
+            f"SELECT id, key, payload, attempts, request_id FROM outbox WHERE {_PENDING} ORDER BY id")
 
     def _mark_failed(self, row_id: int, error: str) -> None:
         self._execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error, row_id))
@@ -185,7 +203,7 @@ class Outbox:
         could not be stored (the caller must then not promise a call back)."""
         key = case_key(payload)
         label, reference = _conversation_label(payload["conversation_id"]), payload.get("reference")
-        if not await asyncio.to_thread(self._insert, key, payload):
+        if not await asyncio.to_thread(self._insert, key, payload, current_request_id()):
             log.info("handoff case %s (conversation %s) is already in the outbox", reference, label)
         try:
             await self.flush()
@@ -201,34 +219,44 @@ class Outbox:
         client, lock = self._bind()
         delivered = 0
         async with lock:
-            for row_id, key, text, attempts in await asyncio.to_thread(self._pending_rows):
-                payload = json.loads(text)
-                reference = payload.get("reference")
-                label = _conversation_label(key.rsplit("|", 1)[0])
+            for row_id, key, text, attempts, request_id in await asyncio.to_thread(self._pending_rows):
+                token = bind_request_id(request_id)
                 try:
-                    case = await client.create_case(payload)
-                except HandoffRejected as exc:
-                    await asyncio.to_thread(self._mark_rejected, row_id, str(exc))
-                    log.error("handoff case %s (conversation %s) rejected by the service, not retried: %s",
-                              reference, label, exc)
-                    continue
-                except HandoffUnavailable as exc:
-                    await asyncio.to_thread(self._mark_failed, row_id, str(exc))
-                    level = logging.ERROR if attempts + 1 >= STUCK_AFTER_ATTEMPTS else logging.WARNING
-                    log.log(level, "handoff case %s (conversation %s) not delivered (attempt %d): %s",
-                            reference, label, attempts + 1, exc)
-                    if exc.status == 500:
-                        continue
+                    delivered += await self._deliver(client, row_id, key, json.loads(text), attempts, request_id)
+                except _Unreachable:
                     break
-                if isinstance(case.get("reference"), str):
-                    # The store's reference wins: it differs from ours only
-                    # after a (rare) clash, and is the one staff can find.
-                    payload["reference"] = case["reference"]
-                await asyncio.to_thread(self._mark_delivered, row_id, payload)
-                delivered += 1
-                log.info("handoff case %s (conversation %s) delivered as %s",
-                         reference, label, case.get("reference"))
+                finally:
+                    reset_request_id(token)
         return delivered
+
+    async def _deliver(self, client: HandoffClient, row_id: int, key: str, payload: dict[str, Any], attempts: int,
+                       request_id: str | None) -> int:
+        """Send one pending case: 1 when delivered, 0 when rejected or not
+        delivered; raises _Unreachable when the rest should wait."""
+        reference = payload.get("reference")
+        label = _conversation_label(key.rsplit("|", 1)[0])
+        try:
+            case = await client.create_case(payload, request_id)
+        except HandoffRejected as exc:
+            await asyncio.to_thread(self._mark_rejected, row_id, str(exc))
+            log.error("handoff case %s (conversation %s) rejected by the service, not retried: %s",
+                      reference, label, exc)
+            return 0
+        except HandoffUnavailable as exc:
+            await asyncio.to_thread(self._mark_failed, row_id, str(exc))
+            level = logging.ERROR if attempts + 1 >= STUCK_AFTER_ATTEMPTS else logging.WARNING
+            log.log(level, "handoff case %s (conversation %s) not delivered (attempt %d): %s",
+                    reference, label, attempts + 1, exc)
+            if exc.status == 500:
+                return 0
+            raise _Unreachable from None
+        if isinstance(case.get("reference"), str):
+            # The store's reference wins: it differs from ours only
+            # after a (rare) clash, and is the one staff can find.
+            payload["reference"] = case["reference"]
+        await asyncio.to_thread(self._mark_delivered, row_id, payload)
+        log.info("handoff case %s (conversation %s) delivered as %s", reference, label, case.get("reference"))
+        return 1
 
     # -- the background loop --------------------------------------------------
 
@@ -239,7 +267,10 @@ class Outbox:
         loop = asyncio.get_running_loop()
         if self._task is not None and not self._task.done() and self._task.get_loop() is loop:
             return
-        self._task = loop.create_task(self._run(interval_s, max(interval_s, max_interval_s)))
+        # In an empty context: the loop must not log under the request id of
+        # the action that happened to start it.
+        loop_body = self._run(interval_s, max(interval_s, max_interval_s))
+        self._task = contextvars.Context().run(loop.create_task, loop_body)
 
     async def _run(self, interval_s: float, max_interval_s: float) -> None:
         delay = interval_s

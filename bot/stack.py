@@ -1,11 +1,13 @@
 """Start the local stack: the handoff service, the action server, the Rasa
 server (REST channel) and the telephony bridge, each a child process that is
 healthy before the next starts. Used by `make run`, the tests and the
-benchmarks."""
+benchmarks. Rasa and the action server run through `python -m bot serve` and
+`python -m bot actions`, as in production: the tracker and lock stores come
+from TRACKER_STORE_URL and LOCK_STORE_URL (bot/serve.py), and every process
+logs JSON lines carrying the request id."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -16,7 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.paths import BOT_DIR, ROOT, VAR_DIR
+from bot.paths import ROOT, VAR_DIR
 from bot.training import ensure_model
 
 ACTIONS_PORT = 5055
@@ -24,6 +26,7 @@ RASA_PORT = 5005
 BRIDGE_PORT = 8080
 HANDOFF_PORT = 8090
 HEALTH_TIMEOUT_S = 180
+WARM_UP_SENDER = "stack-warm-up"  # not a resident: `replay record` passes it over
 
 
 def free_port() -> int:
@@ -65,32 +68,28 @@ def start_process(command: list[str], health: str, env: dict[str, str] | None = 
     raise RuntimeError(f"{' '.join(command[:4])} did not answer {health} within {HEALTH_TIMEOUT_S} s")
 
 
-def start_action_server(port: int = ACTIONS_PORT, env: dict[str, str] | None = None) -> subprocess.Popen | None:
-    """`python -m rasa_sdk --actions actions` on `port`; `env` adds to (or
-    overrides) this process's environment, e.g. FAKE_NOW."""
+def start_action_server(port: int = ACTIONS_PORT, env: dict[str, str] | None = None,
+                        log_path: Path | None = None) -> subprocess.Popen | None:
+    """`python -m bot actions` on `port`; `env` adds to (or overrides) this
+    process's environment, e.g. FAKE_NOW."""
     return start_process(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        f"http://127.0.0.1:{port}/health", env,
+        [sys.executable, "-m", "bot", "actions", "--host", "127.0.0.1", "--port", str(port)],
+        f"http://127.0.0.1:{port}/health", env, log_path,
     )
-
-
-def endpoints_file(actions_url: str) -> Path:
-    """An endpoints.yml pointing Rasa at this action server (under var/)."""
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / f"endpoints-{hashlib.sha256(actions_url.encode()).hexdigest()[:12]}.yml"
-    path.write_text(f'action_endpoint:\n  url: "{actions_url}"\n', encoding="utf-8")
-    return path
 
 
 def start_rasa_server(port: int = RASA_PORT, actions_url: str = f"http://127.0.0.1:{ACTIONS_PORT}/webhook",
                       model: Path | None = None, env: dict[str, str] | None = None,
                       log_path: Path | None = None) -> subprocess.Popen | None:
-    """`rasa run` with the REST channel the bridge talks to."""
+    """`python -m bot serve`: the REST channel the bridge talks to, in front
+    of the action server at `actions_url`, with the tracker and lock stores
+    of TRACKER_STORE_URL and LOCK_STORE_URL (from `env`, else this process's
+    environment; default a SQLite file var/tracker.db)."""
     model = model or ensure_model()
     process = start_process(
-        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
-         "--endpoints", str(endpoints_file(actions_url)), "--credentials", str(BOT_DIR / "credentials.yml")],
-        f"http://127.0.0.1:{port}/", {"PYTHONWARNINGS": "ignore", **(env or {})}, log_path,
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--model", str(model)],
+        f"http://127.0.0.1:{port}/",
+        {"PYTHONWARNINGS": "ignore", "ACTION_SERVER_URL": actions_url, **(env or {})}, log_path,
     )
     if process is not None:
         warm_up(f"http://127.0.0.1:{port}")
@@ -103,7 +102,7 @@ def warm_up(rasa_url: str, timeout_s: float = 120) -> None:
     would otherwise spend hearing the bot-unavailable apology."""
     request = urllib.request.Request(
         rasa_url.rstrip("/") + "/webhooks/rest/webhook",
-        data=json.dumps({"sender": "stack-warm-up", "message": "hello"}).encode(),
+        data=json.dumps({"sender": WARM_UP_SENDER, "message": "hello"}).encode(),
         headers={"Content-Type": "application/json"},
     )
     try:
@@ -153,7 +152,7 @@ def run_stack() -> int:
         print("Starting the handoff service...", flush=True)
         started.append(start_handoff(log_path=logs / "handoff.log"))
         print("Starting the action server...", flush=True)
-        started.append(start_action_server())
+        started.append(start_action_server(log_path=logs / "actions.log"))
         print("Starting the Rasa server (about half a minute)...", flush=True)
         started.append(start_rasa_server(model=model, log_path=logs / "rasa.log"))
         print("Starting the telephony bridge...", flush=True)

@@ -27,9 +27,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from bot.catalogue import CatalogueError
     from handoff.app import init_app
-    from telephony_bridge import logs
+    from bot import logs
 
-    logs.configure(logging.DEBUG if args.verbose else logging.INFO)
+    logs.configure(logging.DEBUG if args.verbose else logging.INFO, component="handoff")
     try:
         settings = HandoffSettings.from_env()
         app = init_app(settings)

@@ -21,10 +21,12 @@ from typing import Any, Awaitable, Callable, Mapping, TypeVar
 from aiohttp import web
 from twilio.http import HttpClient
 
+from bot import observability
 from bot.catalogue import Catalogue
 from bot.clock import parse
-from handoff import notify, references
-from handoff.keys import SETTINGS, STORE
+from handoff import db, notify, references
+from handoff.keys import METRICS, SETTINGS, STORE
+from handoff.metrics import HandoffMetrics
 from handoff.settings import HandoffSettings
 from handoff.store import MAX_LIST, PRIORITIES, STATUSES, CaseConflict, CaseError, CaseNotFound, InvalidCase, NewCase
 
@@ -140,9 +142,12 @@ def _auth(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
     return check
 
 
-def middlewares(settings: HandoffSettings) -> list[Callable[..., Awaitable[web.StreamResponse]]]:
-    """Errors outermost, so a refused token is answered as JSON too."""
-    return [_errors, _auth(settings.api_token)]
+def middlewares(settings: HandoffSettings,
+                metrics: HandoffMetrics) -> list[Callable[..., Awaitable[web.StreamResponse]]]:
+    """Measuring and logging outermost (every answer counted, under the
+    caller's X-Request-Id), then errors, so a refused token is answered as
+    JSON too."""
+    return [observability.middleware(metrics, log), _errors, _auth(settings.api_token)]
 
 
 # --- reading requests --------------------------------------------------------
@@ -267,6 +272,9 @@ async def create_case(request: web.Request) -> web.Response:
     new = _new_case(await _json_object(request))
     case, created = await _run(request.app[STORE].create_case, new, actor="api")
     if created:
+        request.app[METRICS].cases_created.labels(case.channel, case.priority).inc()
+        log.info("case %s created", case.reference,
+                 extra={"reference": case.reference, "reason": case.reason, "service": case.service})
         # The number comes from the request: the store keeps it apart and
         # reading it back would be an audited reveal.
         _text_the_reference(request.app, case, new.caller_number)
@@ -294,7 +302,9 @@ async def list_cases(request: web.Request) -> web.Response:
 async def claim(request: web.Request) -> web.Response:
     reference = _reference(request)
     staff = _staff(await _json_object(request))
-    return _case(await _run(request.app[STORE].claim, reference, staff))
+    case = await _run(request.app[STORE].claim, reference, staff)
+    request.app[METRICS].claims.labels("api").inc()
+    return _case(case)
 
 
 async def outcome(request: web.Request) -> web.Response:
@@ -302,7 +312,9 @@ async def outcome(request: web.Request) -> web.Response:
     body = await _json_object(request)
     staff, chosen = _staff(body), _text(body, "outcome") or ""
     note = _text(body, "note", required=False)
-    return _case(await _run(request.app[STORE].record_outcome, reference, staff, chosen, note))
+    case = await _run(request.app[STORE].record_outcome, reference, staff, chosen, note)
+    request.app[METRICS].outcomes.labels(chosen, "api").inc()
+    return _case(case)
 
 
 async def add_note(request: web.Request) -> web.Response:
@@ -313,12 +325,15 @@ async def add_note(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """Ready when the case store's database answers (no token needed)."""
+    store = request.app[STORE]
+    database = await observability.check(lambda: observability.ping(store.engine, db.cases))
+    return observability.health({"database": database}, required=("database",))
 
 
 def setup(app: web.Application, catalogue: Catalogue) -> None:
     """Mount the case API on `app` (whose middlewares include
-    `middlewares(settings)`)."""
+    `middlewares(settings, metrics)`)."""
     app[CATALOGUE] = catalogue
     app[NOTIFY_TASKS] = set()
     app.router.add_post("/api/cases", create_case)
@@ -327,7 +342,8 @@ def setup(app: web.Application, catalogue: Catalogue) -> None:
     app.router.add_post("/api/cases/{reference}/claim", claim)
     app.router.add_post("/api/cases/{reference}/outcome", outcome)
     app.router.add_post("/api/cases/{reference}/notes", add_note)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get(observability.HEALTH_PATH, healthz)
+    observability.metrics_route(app, app[METRICS], app[SETTINGS].metrics_token, app[SETTINGS].production)
 
 
 async def finish_texts(app: web.Application) -> None:

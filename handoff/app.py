@@ -11,7 +11,8 @@ from twilio.http import HttpClient
 
 from bot.catalogue import Catalogue, default_catalogue
 from handoff import api, staff
-from handoff.keys import SETTINGS, STORE
+from handoff.keys import METRICS, SETTINGS, STORE
+from handoff.metrics import HandoffMetrics
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
 
@@ -24,8 +25,10 @@ def init_app(settings: HandoffSettings, store: CaseStore | None = None, *, catal
     closed when it stops; a `store` passed in is used as it is and left open.
     `twilio_http` replaces Twilio's HTTP client (tests fake Twilio's cloud)."""
     catalogue = catalogue or default_catalogue()
-    app = web.Application(middlewares=api.middlewares(settings))
+    metrics = HandoffMetrics()
+    app = web.Application(middlewares=api.middlewares(settings, metrics))
     app[SETTINGS] = settings
+    app[METRICS] = metrics
     if store is not None:
         app[STORE] = store
     if twilio_http is not None:

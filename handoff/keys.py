@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from handoff.metrics import HandoffMetrics
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
 
 STORE = web.AppKey("store", CaseStore)
 SETTINGS = web.AppKey("settings", HandoffSettings)
+METRICS = web.AppKey("metrics", HandoffMetrics)

@@ -80,6 +80,7 @@ class HandoffSettings:
     outbox_path: Path = VAR_DIR / "handoff-outbox.db"
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    metrics_token: str | None = field(default=None, repr=False)  # None: see bot.observability
 
     @property
     def can_text(self) -> bool:
@@ -113,4 +114,5 @@ class HandoffSettings:
             twilio_from_number=env.get("TWILIO_FROM_NUMBER", "").strip() or None,
             handoff_url=_url(env, "HANDOFF_URL", f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"),
             outbox_path=Path(outbox) if outbox else VAR_DIR / "handoff-outbox.db",
+            metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
         )

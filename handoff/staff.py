@@ -32,7 +32,7 @@ from aiohttp import web
 from bot import clock
 from bot.catalogue import Catalogue
 from handoff import accounts, references
-from handoff.keys import STORE
+from handoff.keys import METRICS, STORE
 from handoff.settings import HandoffSettings
 from handoff.store import OUTCOMES, Case, CaseConflict, CaseNotFound, CaseStore, InvalidCase
 
@@ -449,6 +449,7 @@ async def claim(request: web.Request) -> web.StreamResponse:
     except CaseConflict as conflict:
         current = conflict.case if isinstance(conflict.case, Case) else await _run(_store(request).get, found.reference)
         return await _case_page(request, current, 409, error=await _conflict_message(request, current))
+    request.app[METRICS].claims.labels("staff").inc()
     return _after(case, "claimed")
 
 
@@ -480,6 +481,7 @@ async def outcome(request: web.Request) -> web.StreamResponse:
         return await _case_page(request, current, 409, error=await _conflict_message(request, current))
     except InvalidCase as invalid:
         return await _case_page(request, found, 422, error=f"Not saved: {invalid}")
+    request.app[METRICS].outcomes.labels(chosen, "staff").inc()
     return _after(case, "outcome")
 
 

@@ -22,10 +22,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.catalogue import CatalogueError
-    from telephony_bridge import logs
+    from bot import logs
     from telephony_bridge.app import init_app
 
-    logs.configure(logging.DEBUG if args.verbose else logging.INFO)
+    logs.configure(logging.DEBUG if args.verbose else logging.INFO, component="bridge")
     try:
         settings = Settings.from_env()
         app = init_app(settings)

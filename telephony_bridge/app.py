@@ -4,28 +4,38 @@ Twilio reaches it at POST /voice/incoming and POST /sms/incoming; every other
 /voice/ path is reached through the action URLs of its own TwiML. Every
 request under /voice/ and /sms/ must carry a valid X-Twilio-Signature, and no
 request ever gets a 5xx: a fault becomes an apology and the keypad menu.
+
+Each Twilio request is handled, and logged, under a request id: the CallSid
+for a call (one id for the whole call, as in the call log and Twilio's own
+records), the MessageSid for a text (a text conversation is keyed by the
+sender's number, which no id may reveal). The bridge sends it on to Rasa.
+GET /metrics (bot.observability) and GET /healthz need no signature.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+import time
+from typing import Any, Awaitable, Callable, Mapping
 
 import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from bot import observability
 from bot.catalogue import Catalogue, default_catalogue
+from bot.logs import bind_request_id, clean_request_id, new_request_id
 from telephony_bridge import sms, twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.directory import Directory, default_directory
 from telephony_bridge.menu import Menu, default_menu
+from telephony_bridge.metrics import SMS, BridgeMetrics, MeteredCallLog
 from telephony_bridge.rasa_client import BotClient
 from telephony_bridge.settings import Settings
 from telephony_bridge.signatures import SIGNATURE_HEADER, decode_form, is_valid, signed_url
 from telephony_bridge.state import TurnState
-from telephony_bridge.voice import DANGER, AsyncCallLog, CallFlow
+from telephony_bridge.voice import DANGER, CallFlow
 
 log = logging.getLogger("telephony_bridge.app")
 
@@ -33,6 +43,8 @@ SETTINGS = web.AppKey("settings", Settings)
 FLOW = web.AppKey("flow", CallFlow)
 BOT = web.AppKey("bot", BotClient)
 CATALOGUE = web.AppKey("catalogue", Catalogue)
+METRICS = web.AppKey("metrics", BridgeMetrics)
+CALLS = web.AppKey("calls", CallLog)
 PARAMS = "twilio_params"
 TWILIO_PREFIXES = ("/voice/", "/sms/")
 XML = "application/xml"
@@ -48,7 +60,15 @@ def _speech_hints(catalogue: Catalogue, directory: Directory) -> str:
     return twiml.hints([*directory.speech_hints(), *names])
 
 
-def _signature_middleware(settings: Settings) -> Callable[..., Awaitable[web.StreamResponse]]:
+def _request_id(params: Mapping[str, str]) -> str:
+    """The call's CallSid, else the text's MessageSid (Twilio's ids: letters
+    and digits), else a new id."""
+    return (clean_request_id(params.get("CallSid")) or clean_request_id(params.get("MessageSid"))
+            or new_request_id())
+
+
+def _signature_middleware(settings: Settings,
+                          metrics: BridgeMetrics) -> Callable[..., Awaitable[web.StreamResponse]]:
     validator = RequestValidator(settings.auth_token)
 
     @web.middleware
@@ -61,10 +81,12 @@ def _signature_middleware(settings: Settings) -> Callable[..., Awaitable[web.Str
         signature = request.headers.get(SIGNATURE_HEADER)
         if not is_valid(validator, signed_url(request, settings.public_base_url), params, signature):
             # The body is not logged: it may hold a caller's number or words.
+            metrics.signature_rejections.labels("missing" if not signature else "mismatch").inc()
             log.warning("signature %s", "missing" if not signature else "does not match",
                         extra={"path": request.path, "status": 403})
             return web.Response(status=403, text="Forbidden: the request is not signed by Twilio.\n")
         request[PARAMS] = params
+        bind_request_id(_request_id(params))  # unbound by the outer observability middleware
         return await handler(request)
 
     return check
@@ -113,11 +135,20 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def sms_incoming(request: web.Request) -> web.Response:
-    return _twiml(await sms.answer(request.app[BOT], request.app[CATALOGUE], request[PARAMS]))
+    started = time.perf_counter()
+    answer = await sms.answer(request.app[BOT], request.app[CATALOGUE], request[PARAMS])
+    request.app[METRICS].turn(SMS, "text", time.perf_counter() - started)
+    return _twiml(answer)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """Ready when the call log's database answers. Rasa is reported, not
+    required: without it callers still get the keypad menu and transfers."""
+    database = await observability.check(request.app[CALLS].ping)
+    rasa = "ok" if await request.app[BOT].alive() else "unreachable"
+    parts = {"database": database, "rasa": rasa,
+             "answering": "bot and keypad menu" if rasa == "ok" else "keypad menu only (the bot is unreachable)"}
+    return observability.health(parts, required=("database",))
 
 
 def init_app(settings: Settings, *, catalogue: Catalogue | None = None, menu: Menu | None = None,
@@ -129,20 +160,24 @@ def init_app(settings: Settings, *, catalogue: Catalogue | None = None, menu: Me
     catalogue = catalogue or default_catalogue()
     menu = menu or default_menu()
     directory = directory or default_directory()
-    app = web.Application(middlewares=[_never_5xx, _signature_middleware(settings)])
+    metrics = BridgeMetrics()
+    app = web.Application(middlewares=[observability.middleware(metrics, log), _never_5xx,
+                                       _signature_middleware(settings, metrics)])
     app[SETTINGS] = settings
     app[CATALOGUE] = catalogue
+    app[METRICS] = metrics
 
     async def resources(app: web.Application) -> Any:
         session = aiohttp.ClientSession()
         own_log = call_log is None
         calls = CallLog(settings.database_url) if own_log else call_log
         loop = asyncio.get_running_loop()
-        bot = BotClient(session, settings.rasa_url, settings.bot_timeout_s)
+        bot = BotClient(session, settings.rasa_url, settings.bot_timeout_s, observer=metrics)
         app[BOT] = bot
+        app[CALLS] = calls
         app[FLOW] = CallFlow(
             catalogue, menu, directory, bot,
-            AsyncCallLog(calls, lambda fn, *args: loop.run_in_executor(None, fn, *args)),
+            MeteredCallLog(calls, lambda fn, *args: loop.run_in_executor(None, fn, *args), metrics),
             twiml.Voice(settings.voice, settings.language), _speech_hints(catalogue, directory),
             settings.dial_timeout_s,
         )
@@ -159,5 +194,6 @@ def init_app(settings: Settings, *, catalogue: Catalogue | None = None, menu: Me
     app.router.add_post("/voice/dial-status", dial_status)
     app.router.add_post("/voice/status", status)
     app.router.add_post("/sms/incoming", sms_incoming)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get(observability.HEALTH_PATH, healthz)
+    observability.metrics_route(app, metrics, settings.metrics_token, settings.production)
     return app

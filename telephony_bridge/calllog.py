@@ -40,6 +40,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.database import UTCDateTime, as_utc, make_engine
+from bot.observability import ping
 from telephony_bridge.phones import mask
 
 log = logging.getLogger(__name__)
@@ -281,6 +282,10 @@ class CallLog:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def ping(self) -> None:
+        """Raises when the call log's database cannot be read (health check)."""
+        ping(self._engine, calls)
 
     # --- writing -----------------------------------------------------------
 

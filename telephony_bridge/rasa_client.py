@@ -4,6 +4,10 @@
 `BotReply`, or raises `BotUnavailable` for anything that is not a proper
 answer in time (down, slow, an HTTP error, garbage), so the caller of this
 module has exactly one failure to handle.
+
+The request id bound for the logs (bot.logs) goes with each message, as the
+X-Request-Id header and the metadata's `request_id`, so Rasa, the actions
+and the handoff service log under the same id.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 import aiohttp
+
+from bot.logs import REQUEST_ID_HEADER, current_request_id
 
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 # Speech recognisers sometimes return pages of junk; nobody says more than this
@@ -22,7 +28,20 @@ MAX_MESSAGE_CHARS = 1000
 
 
 class BotUnavailable(Exception):
-    """The bot gave no usable answer; the message says why (no user text)."""
+    """The bot gave no usable answer; the message says why (no user text).
+    `cause` is "timeout" when the time budget ran out, else "error"."""
+
+    def __init__(self, message: str, cause: str = "error") -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+class BotObserver(Protocol):
+    """What the client reports (the bridge's metrics)."""
+
+    def bot_answered(self, channel: str, reply: "BotReply") -> None: ...
+
+    def bot_failed(self, channel: str, cause: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -69,20 +88,40 @@ class BotClient:
     """Talks to one Rasa server. The session is injectable for tests and is
     owned by the application (opened and closed in its cleanup context)."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout_s: float) -> None:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout_s: float,
+                 observer: BotObserver | None = None) -> None:
         self._session = session
-        self._url = base_url.rstrip("/") + WEBHOOK_PATH
+        self._base = base_url.rstrip("/")
+        self._url = self._base + WEBHOOK_PATH
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._observer = observer
 
     async def send(self, sender: str, text: str, metadata: Mapping[str, Any]) -> BotReply:
-        body = {"sender": sender, "message": text[:MAX_MESSAGE_CHARS], "metadata": dict(metadata)}
+        channel = str(metadata.get("channel", "unknown"))
         try:
-            async with self._session.post(self._url, json=body, timeout=self._timeout) as response:
+            reply = await self._send(sender, text, metadata)
+        except BotUnavailable as exc:
+            if self._observer is not None:
+                self._observer.bot_failed(channel, exc.cause)
+            raise
+        if self._observer is not None:
+            self._observer.bot_answered(channel, reply)
+        return reply
+
+    async def _send(self, sender: str, text: str, metadata: Mapping[str, Any]) -> BotReply:
+        body = {"sender": sender, "message": text[:MAX_MESSAGE_CHARS], "metadata": dict(metadata)}
+        headers: dict[str, str] = {}
+        request_id = current_request_id()
+        if request_id is not None:
+            body["metadata"]["request_id"] = request_id
+            headers[REQUEST_ID_HEADER] = request_id
+        try:
+            async with self._session.post(self._url, json=body, headers=headers, timeout=self._timeout) as response:
                 if response.status != 200:
                     raise BotUnavailable(f"HTTP {response.status}")
                 raw = await response.read()
         except asyncio.TimeoutError:
-            raise BotUnavailable("no answer within the time budget") from None
+            raise BotUnavailable("no answer within the time budget", "timeout") from None
         except aiohttp.ClientError as exc:
             raise BotUnavailable(f"{type(exc).__name__}") from None
         try:
@@ -90,3 +129,11 @@ class BotClient:
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise BotUnavailable("answer is not JSON") from None
         return parse_reply(payload)
+
+    async def alive(self, timeout_s: float = 1.0) -> bool:
+        """True when the Rasa server answers its health path (GET /) now."""
+        try:
+            async with self._session.get(self._base + "/", timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+                return response.status == 200
+        except (asyncio.TimeoutError, aiohttp.ClientError):
+            return False

@@ -7,7 +7,7 @@ must be set outside development; `.env.example` documents each one.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from bot.paths import VAR_DIR
@@ -54,6 +54,8 @@ class Settings:
     language: str = "en-GB"
     dial_timeout_s: int = 20
     twilio_account_sid: str | None = None
+    production: bool = False
+    metrics_token: str | None = field(default=None, repr=False)  # None: see bot.observability
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -82,4 +84,6 @@ class Settings:
             voice=env.get("TWILIO_VOICE", "").strip() or "Polly.Amy",
             dial_timeout_s=int(_float(env, "DIAL_TIMEOUT_S", 20, 5, 120)),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip() or None,
+            production=production,
+            metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
         )

@@ -150,13 +150,17 @@ class CallFlow:
         if state.confirm and digits[0] in "12":
             return await self._confirmed(call, state, digits[0] == "1")
         if state.offer and digits == "1":
-            return await self._ask_bot(call, "/request_human", state, fallback_service=state.offer, person=True)
+            return await self._ask_bot(call, "/request_human", state, fallback_service=state.offer, person=True,
+                                       metadata=_keyed("1"))
         choice = self.menu.choose(state.menu or "", digits)
         if choice.kind == "service" and choice.service:
+            keys = choice.path + next(o.digit for o in self.menu.options(choice.path) if o.service == choice.service)
             return await self._ask_bot(call, f"/{choice.service}", replace(state, menu=None, confirm=None, offer=None),
-                                       fallback_service=choice.service)
+                                       fallback_service=choice.service, metadata=_keyed(keys))
         if choice.kind == "person":
-            return await self._ask_bot(call, "/request_human", FRESH, fallback_service=None, person=True)
+            keys = choice.path + next(o.digit for o in self.menu.options(choice.path) if o.person)
+            return await self._ask_bot(call, "/request_human", FRESH, fallback_service=None, person=True,
+                                       metadata=_keyed(keys))
         texts = [self.menu.prompt(choice.path)]
         if choice.kind == "invalid":
             texts.insert(0, NO_SUCH_KEY)
@@ -320,6 +324,12 @@ class CallFlow:
             return self.directory.get(entry_id) if entry_id else None
         except KeyError:
             return None
+
+
+def _keyed(keys: str) -> dict[str, Any]:
+    """Metadata for a message the keypad chose: the keys from the main menu,
+    kept with the conversation so a recorded call can be replayed key by key."""
+    return {"channel": "voice", "keys": keys}
 
 
 def _with_offer(texts: list[str], target: reach.Target) -> list[str]:

@@ -116,19 +116,26 @@ def saturday_night(monkeypatch: pytest.MonkeyPatch) -> None:
 def rasa_server(model_path: Path, action_server: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[Callable[[str], str]]:
     """Real Rasa servers (REST channel), one per FAKE_NOW, each in front of
-    the action server for that time; started on first use."""
+    the action server for that time; started on first use. Their tracker
+    store is a SQLite file of the session's own (never var/tracker.db) and
+    their lock store Rasa's in-memory one, whatever the environment says."""
     from bot.stack import start_rasa_server, stop
 
     started: dict[str, tuple[str, Any]] = {}
     logs = tmp_path_factory.mktemp("rasa-logs")
+    trackers = tmp_path_factory.mktemp("rasa-trackers")
 
     def url_for(fake_now: str) -> str:
         if fake_now not in started:
             port = free_port()
-            process = start_rasa_server(port, action_server(fake_now), model_path,
+            env = {"TRACKER_STORE_URL": f"sqlite:///{trackers / f'tracker-{port}.db'}", "LOCK_STORE_URL": ""}
+            process = start_rasa_server(port, action_server(fake_now), model_path, env=env,
                                         log_path=logs / f"rasa-{port}.log")
             started[fake_now] = (f"http://127.0.0.1:{port}", process)
+            url_for.tracker_stores[f"http://127.0.0.1:{port}"] = env["TRACKER_STORE_URL"]  # type: ignore[attr-defined]
         return started[fake_now][0]
+
+    url_for.tracker_stores = {}  # type: ignore[attr-defined]  # Rasa URL -> its tracker store, for `replay record`
 
     yield url_for
     stop(*(process for _, process in started.values()))

@@ -287,7 +287,7 @@ async def test_logs_hold_no_caller_number_and_nothing_said(down_bridge: Bridge,
     import json
     import logging
 
-    from telephony_bridge.logs import JsonFormatter
+    from bot.logs import JsonFormatter
 
     caplog.set_level(logging.DEBUG)
     await _call(down_bridge, ["my card number is 4111 1111 1111 1111", "#1", "#1", "!dial busy", "!dial busy"])

@@ -395,7 +395,7 @@ async def test_the_caller_number_is_masked_in_every_answer(client: TestClient) -
 
 async def test_healthz_needs_no_token(client: TestClient) -> None:
     status, answer, _ = await call(client, "GET", "/healthz", token=None)
-    assert status == 200 and answer == {"status": "ok"}
+    assert status == 200 and answer == {"status": "ok", "database": "ok"}
 
 
 # --- the text with the reference -------------------------------------------------

@@ -19,6 +19,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.logs import REQUEST_ID_HEADER
+
 CASES_PATH = "/api/cases"
 # Enough of the service's error to tell what was wrong, short enough for a log.
 MAX_ERROR_CHARS = 200
@@ -86,12 +88,14 @@ class HandoffClient:
         if self._owns_session and not self._session.closed:
             await self._session.close()
 
-    async def create_case(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def create_case(self, payload: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """POST the case; the stored case (the answer's "case" object), whether
-        it was created now (201) or already existed (200)."""
+        it was created now (201) or already existed (200). `request_id` (the
+        message that made the case) is sent as X-Request-Id for the logs."""
+        headers = {**self._headers, REQUEST_ID_HEADER: request_id} if request_id else self._headers
         try:
             async with self._session.post(
-                self._url, json=payload, headers=self._headers, timeout=self._timeout
+                self._url, json=payload, headers=headers, timeout=self._timeout
             ) as response:
                 status = response.status
                 raw = await response.read()
