@@ -7,9 +7,11 @@ own, all named `calllog_*`, so the two never collide.
 
 What is never stored, because a call log is read by many people and kept for
 a long time: a full telephone number (only `phones.mask()` output), anything
-a caller said, and any digits a caller keyed (a caller may key a card
-number). Turns record the menu choice or the service reached instead, and
-every label is checked before it is written (see `_label`).
+a caller said, and digits a caller keyed that were not a menu choice (a
+caller may key a card number). Each turn keeps what the caller heard (the
+bridge's own words), the keys when they chose something in the menu, what
+the bridge did and the service reached; every label is checked before it is
+written (see `_label`).
 
 The API is synchronous and thread-safe: the aiohttp bridge calls it from a
 thread executor, and every method is one short transaction.
@@ -32,6 +34,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    inspect,
     select,
     update,
 )
@@ -112,7 +116,14 @@ events = Table(
     Column("outcome", String(64), nullable=True),
     Column("service", String(64), nullable=True),
     Column("latency_ms", Float, nullable=True),
+    Column("keys_pressed", String(8), nullable=True),  # a menu choice only
+    Column("heard", Text, nullable=True),  # what the bridge said back, never the caller's words
 )
+# Columns added since the first release, for a database made before them
+# (create_all makes missing tables, not missing columns).
+_ADDED_COLUMNS = {"calllog_events": ("keys_pressed", "heard")}
+MAX_HEARD_CHARS = 4000
+_KEYS = re.compile(r"[0-9*#]{1,8}")
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,8 @@ class EventRecord:
     outcome: str | None
     service: str | None
     latency_ms: float | None
+    keys_pressed: str | None = None
+    heard: str | None = None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -216,10 +229,13 @@ def _record(
     outcome: str | None = None,
     service: str | None = None,
     latency_ms: float | None = None,
+    keys_pressed: str | None = None,
+    heard: str | None = None,
 ) -> None:
     conn.execute(
         events.insert().values(
-            call_sid=call_sid, at=at, kind=kind, outcome=outcome, service=service, latency_ms=latency_ms
+            call_sid=call_sid, at=at, kind=kind, outcome=outcome, service=service, latency_ms=latency_ms,
+            keys_pressed=keys_pressed, heard=heard,
         )
     )
 
@@ -270,6 +286,19 @@ def _as_event(row: Any) -> EventRecord:
     return EventRecord(**{name: row._mapping[name] for name in EventRecord.__dataclass_fields__})
 
 
+def _add_missing_columns(engine: Any) -> None:
+    """Bring a call log made by an earlier release up to date."""
+    existing = inspect(engine)
+    for table_name, names in _ADDED_COLUMNS.items():
+        have = {column["name"] for column in existing.get_columns(table_name)}
+        table = metadata.tables[table_name]
+        for name in names:
+            if name not in have:
+                kind = table.c[name].type.compile(dialect=engine.dialect)
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {name} {kind}")
+
+
 class CallLog:
     """Writes and reads the call log. One instance per process is enough;
     it is safe to share between threads."""
@@ -279,6 +308,7 @@ class CallLog:
         # Tables are created here until the handoff service brings Alembic
         # migrations for the whole database; then this becomes a migration.
         metadata.create_all(self._engine)
+        _add_missing_columns(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -315,19 +345,26 @@ class CallLog:
         latency_ms: float,
         outcome: str,
         service: str | None = None,
+        keys: str | None = None,
+        heard: str | None = None,
     ) -> None:
-        """One exchange with the caller. Only the kind of input, what the
-        bridge did and the service are kept: never the words or digits."""
+        """One exchange with the caller: the kind of input, what the bridge
+        did, the service, the keys if they were a menu choice (the caller
+        does not pass keys that were not) and what the caller heard. Never
+        the caller's words."""
         sid, at = _sid(call_sid), _utc(at)
         if kind not in TURN_KINDS:
             raise ValueError(f"turn kind must be one of {sorted(TURN_KINDS)}")
         outcome = _label("outcome", outcome)
         service = _label("service", service, optional=True)
+        if keys is not None and not _KEYS.fullmatch(keys):
+            raise ValueError("keys must be 1-8 of 0-9, * and #")
+        heard = " ".join(heard.split())[:MAX_HEARD_CHARS] or None if heard else None
         with self._engine.begin() as conn:
             _ensure_call(conn, sid, at)
             # Incremented in SQL so concurrent turns cannot overwrite each other.
             conn.execute(update(calls).where(calls.c.call_sid == sid).values(turns=calls.c.turns + 1))
-            _record(conn, sid, kind, at, outcome, service, float(latency_ms))
+            _record(conn, sid, kind, at, outcome, service, float(latency_ms), keys, heard)
 
     def routed(self, call_sid: str, service: str | None, at: datetime) -> None:
         """The caller reached a service: the bot explained it, a menu leaf or

@@ -9,6 +9,7 @@ bad line.
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -145,3 +146,13 @@ def messages(parts: Sequence[str]) -> str:
         if part.strip():
             response.message(part)
     return str(response)
+
+
+def said(twiml_text: str) -> list[str]:
+    """The words of every <Say> in a TwiML document, in order: what the
+    caller heard (for the call log)."""
+    try:
+        root = ET.fromstring(twiml_text)
+    except ET.ParseError:
+        return []
+    return [" ".join("".join(say.itertext()).split()) for say in root.iter("Say")]

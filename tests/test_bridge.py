@@ -215,6 +215,18 @@ async def test_unknown_keys_and_star_and_hash(down_bridge: Bridge) -> None:
     assert "For council tax and benefits, press 1" in said[4]  # hash goes back to the main menu
 
 
+async def test_the_call_log_keeps_what_was_heard_and_menu_keys_only(down_bridge: Bridge) -> None:
+    call = await _call(down_bridge, ["my card is 4111 1111 1111 1111", "#7", "#4", "#2"])
+    turns = [event for event in down_bridge.log.events(call.call_sid)  # type: ignore[attr-defined]
+             if event.kind in ("dtmf", "speech")]
+    assert [event.keys_pressed for event in turns] == [None, None, "4", "2"]  # 7 is no option: not kept
+    assert "having trouble understanding" in turns[0].heard
+    assert turns[1].heard.startswith("Sorry, that key isn't one of the options.")
+    assert "For roads, pavements and potholes, press 1" in turns[2].heard
+    assert turns[3].service == "street_lighting" and "Lancashire County Council" in turns[3].heard
+    assert all("4111" not in (event.heard or "") for event in turns)  # the caller's words are never kept
+
+
 async def test_a_call_log_that_fails_does_not_fail_the_call(tmp_path: Path) -> None:
     class BrokenLog:
         def __getattr__(self, name: str) -> Callable[..., None]:

@@ -247,6 +247,34 @@ def test_keyed_digits_and_speech_are_refused(log: CallLog, database_url: str, fi
     assert dump(database_url) == before
 
 
+def test_menu_keys_and_what_was_heard_are_kept(log: CallLog) -> None:
+    log.call_started("CA14", CALLER, s(0))
+    log.turn("CA14", "dtmf", s(3), 20.0, "menu", None, "4", "For  street lighting,\n press 2.")
+    log.turn("CA14", "speech", s(9), 80.0, "bot", "council_tax", None, "x" * 5000)
+    with pytest.raises(ValueError):
+        log.turn("CA14", "dtmf", s(12), 20.0, "menu", None, "4111 1111")  # never free text as keys
+    first, second = [event for event in log.events("CA14") if event.kind in ("dtmf", "speech")]
+    assert (first.keys_pressed, first.heard) == ("4", "For street lighting, press 2.")
+    assert second.keys_pressed is None and len(second.heard) == calllog.MAX_HEARD_CHARS
+
+
+def test_a_call_log_from_before_keys_and_heard_gains_them(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:  # the events table as the first release made it
+        conn.exec_driver_sql("CREATE TABLE calllog_events (id INTEGER PRIMARY KEY, call_sid VARCHAR(64) NOT NULL, "
+                             "at DATETIME NOT NULL, kind VARCHAR(20) NOT NULL, outcome VARCHAR(64), "
+                             "service VARCHAR(64), latency_ms FLOAT)")
+    engine.dispose()
+    upgraded = CallLog(url)
+    try:
+        upgraded.call_started("CA15", CALLER, s(0))
+        upgraded.turn("CA15", "dtmf", s(2), 10.0, "menu", None, "1", "For council tax, press 1.")
+        assert [e.keys_pressed for e in upgraded.events("CA15") if e.kind == "dtmf"] == ["1"]
+    finally:
+        upgraded.close()
+
+
 def test_naive_times_are_refused(log: CallLog) -> None:
     with pytest.raises(ValueError):
         log.call_started("CA13", CALLER, datetime(2026, 11, 10, 9, 0))
