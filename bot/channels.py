@@ -21,7 +21,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.logs import (
-    REQUEST_ID_HEADER, bind_request_id, clean_request_id, new_request_id, request_id_from_metadata, reset_request_id,
+    REQUEST_ID_HEADER,
+    bind_request_id,
+    clean_request_id,
+    new_request_id,
+    request_id_from_metadata,
+    reset_request_id,
 )
 
 log = logging.getLogger("bot.channels")

@@ -25,9 +25,9 @@ ROLES = ("staff", "manager")
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from bot import logs
     from bot.catalogue import CatalogueError
     from handoff.app import init_app
-    from bot import logs
 
     logs.configure(logging.DEBUG if args.verbose else logging.INFO, component="handoff")
     try:

@@ -21,8 +21,8 @@ PASS_THROUGH = {"call": "telephony_bridge.simulator", "bench": "telephony_bridge
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.catalogue import CatalogueError
     from bot import logs
+    from bot.catalogue import CatalogueError
     from telephony_bridge.app import init_app
 
     logs.configure(logging.DEBUG if args.verbose else logging.INFO, component="bridge")

@@ -20,7 +20,7 @@ from bot.logs import JsonFormatter, RequestIdFilter, bind_request_id, redact, re
 from handoff.app import init_app as init_handoff
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
-from tests.bridge_harness import CALLER, TOKEN, Bridge, running_bridge, settings
+from tests.bridge_harness import CALLER, Bridge, running_bridge, settings
 from tests.conftest import free_port
 from tests.test_bridge import CALL_SID, post_signed, twilio_fields
 from tests.test_handoff_api import new_case

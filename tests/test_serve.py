@@ -13,7 +13,11 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from bot.serve import (
-    LOCK_PASSWORD_VARIABLE, TRACKER_PASSWORD_VARIABLE, SettingsError, stores_from_env, write_endpoints,
+    LOCK_PASSWORD_VARIABLE,
+    TRACKER_PASSWORD_VARIABLE,
+    SettingsError,
+    stores_from_env,
+    write_endpoints,
 )
 from tests import databases
 from tests.conftest import WEEKDAY_OPEN, free_port
