@@ -5,7 +5,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train run test validate bench bench-bridge bench-handoff call report lock clean
+.PHONY: help setup train run test validate bench bench-clinc bench-bridge bench-handoff call report lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ validate: setup ## check the catalogue and the Rasa training data
 
 bench: setup ## routing quality and speed, written to reports/
 	@$(PY) -m bot bench
+
+bench-clinc: setup ## the NLU pipeline on the public CLINC150 benchmark, written to reports/
+	@$(PY) -m bot bench clinc
 
 bench-bridge: train ## phone-line latency under concurrent simulated calls, written to reports/
 	@$(PY) -m telephony_bridge bench
