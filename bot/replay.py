@@ -85,6 +85,11 @@ class Turn:
     expect: Mapping[str, Any]
     match: str
 
+    @property
+    def said(self) -> str:
+        """The turn as a report names it."""
+        return f"keys {self.keys}" if self.keys is not None else self.say or ""
+
 
 @dataclass(frozen=True)
 class Conversation:
@@ -314,8 +319,7 @@ def _replies(responses: Sequence[Mapping[str, Any]], match: str) -> list[Any]:
 def compare_turn(number: int, turn: Turn, observed: Observed) -> Divergence | None:
     """The first way `observed` differs from what `turn` expects, in-process:
     the intent, the route, the replies, then transfer, handoff and hang-up."""
-    expect = turn.expect
-    said = turn.say if turn.keys is None else f"keys {turn.keys}"
+    expect, said = turn.expect, turn.said
     if "intent" in expect and expect["intent"] != observed.intent:
         return Divergence(number, "intent", expect["intent"], observed.intent, said)
     if expect.get("route") != observed.route:
@@ -325,26 +329,10 @@ def compare_turn(number: int, turn: Turn, observed: Observed) -> Divergence | No
         got = _replies(observed.responses, turn.match)
         if wanted != got:
             return Divergence(number, "responses", wanted, got, said)
-    return _compare_outcomes(number, turn, observed, said, ("transfer", "handoff", "hangup"))
-
-
-def _compare_outcomes(number: int, turn: Turn, observed: Observed, said: str,
-                      names: Sequence[str]) -> Divergence | None:
-    for name in names:
-        expected, actual = turn.expect.get(name), getattr(observed, name)
-        if name == "transfer" and isinstance(expected, dict) and isinstance(actual, dict):
-            # On the phone only the number dialled can be seen.
-            if not actual.get("service"):
-                expected = {"phone": _digits(expected.get("phone"))}
-                actual = {"phone": _digits(actual.get("phone"))}
-        if expected != actual:
-            return Divergence(number, name, expected, actual, said)
+    for name in OUTCOMES:
+        if expect.get(name) != getattr(observed, name):
+            return Divergence(number, name, expect.get(name), getattr(observed, name), said)
     return None
-
-
-def _digits(phone: Any) -> str:
-    digits = re.sub(r"\D", "", str(phone or ""))
-    return "0" + digits[2:] if digits.startswith("44") else digits
 
 
 def compare_heard(number: int, turn: Turn, observed: Observed, *, phone: bool = True) -> Divergence | None:
@@ -353,9 +341,10 @@ def compare_heard(number: int, turn: Turn, observed: Observed, *, phone: bool = 
     through or hung up as expected. Intents, routes and handoffs are not
     visible there; the in-process replay checks them. A text conversation
     (`phone` false) has no line to hang up."""
+    from telephony_bridge.phones import to_e164
     from telephony_bridge.twiml import speakable
 
-    said = turn.say if turn.keys is None else f"keys {turn.keys}"
+    said = turn.said
     heard = normalise(" ".join(observed.heard)) or ""
     if turn.match == "text":
         position = 0
@@ -374,8 +363,8 @@ def compare_heard(number: int, turn: Turn, observed: Observed, *, phone: bool = 
         return Divergence(number, "hangup", expected_hangup, observed.hangup, said)
     transfer = turn.expect.get("transfer")
     got = observed.transfer
-    dialled = _digits(got.get("phone")) if got else None
-    if (transfer is None) != (got is None) or (transfer and _digits(transfer.get("phone")) != dialled):
+    dialled = to_e164(str(got.get("phone"))) if got else None
+    if (transfer is None) != (got is None) or (transfer and to_e164(str(transfer.get("phone"))) != dialled):
         return Divergence(number, "transfer", transfer, got, said)
     return None
 
@@ -446,19 +435,19 @@ def junit_xml(results: Sequence[Result], suite: str = "conversation-replay") -> 
 
 
 @contextmanager
-def _clock(when: str | None) -> Iterator[None]:
-    """FAKE_NOW for the length of one conversation (the actions read it on
-    every call, in this process)."""
-    saved = os.environ.get("FAKE_NOW")
-    if when:
-        os.environ["FAKE_NOW"] = when
+def _environ(**values: str) -> Iterator[None]:
+    """These environment variables for the length of the block, then as
+    they were (the actions read theirs on every call, in this process)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if saved is None:
-            os.environ.pop("FAKE_NOW", None)
-        else:
-            os.environ["FAKE_NOW"] = saved
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def in_process_actions() -> Any:
@@ -508,7 +497,7 @@ class InProcessBot:
         if conversation.channel == "voice":
             metadata["caller"] = FICTIONAL_CALLER
         observed: list[Observed] = []
-        with _clock(conversation.when):
+        with _environ(**({"FAKE_NOW": conversation.when} if conversation.when else {})):
             for turn in conversation.turns:
                 text = turn.say if turn.say is not None else ""
                 extra = {"keys": turn.keys} if turn.keys else {}
@@ -634,9 +623,9 @@ def _other_time(when: str | None, clock: str | None) -> str:
     if clock:
         return "" if parse(clock) == recorded else f"recorded at {when}; the stack's clock is {clock}"
     from bot import hours
-    from bot.catalogue import load_catalogue
+    from bot.catalogue import default_catalogue
 
-    catalogue = load_catalogue()
+    catalogue = default_catalogue()
 
     def all_open(moment: datetime) -> bool:
         return all(hours.is_open(schedule, catalogue.bank_holidays, moment)
@@ -902,21 +891,15 @@ async def _no_real_cases() -> AsyncIterator[None]:
 
     with tempfile.TemporaryDirectory(prefix="replay-") as scratch, socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        saved = {key: os.environ.get(key) for key in ("HANDOFF_OUTBOX", "HANDOFF_URL")}
-        os.environ["HANDOFF_OUTBOX"] = str(Path(scratch) / "outbox.db")
-        os.environ["HANDOFF_URL"] = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        outbox._default = None  # made again, from the settings above
-        try:
-            yield
-        finally:
-            if outbox._default is not None:
-                await outbox._default.stop()
-                outbox._default = None
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        with _environ(HANDOFF_OUTBOX=str(Path(scratch) / "outbox.db"),
+                      HANDOFF_URL=f"http://127.0.0.1:{sock.getsockname()[1]}"):
+            outbox._default = None  # made again, from the settings above
+            try:
+                yield
+            finally:
+                if outbox._default is not None:
+                    await outbox._default.stop()
+                    outbox._default = None
 
 
 def command_record(*, ids: Sequence[str], last: int | None, handoffs: bool, out: Path, when: str | None,

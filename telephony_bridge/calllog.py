@@ -359,7 +359,7 @@ class CallLog:
         service = _label("service", service, optional=True)
         if keys is not None and not _KEYS.fullmatch(keys):
             raise ValueError("keys must be 1-8 of 0-9, * and #")
-        heard = " ".join(heard.split())[:MAX_HEARD_CHARS] or None if heard else None
+        heard = " ".join((heard or "").split())[:MAX_HEARD_CHARS] or None
         with self._engine.begin() as conn:
             _ensure_call(conn, sid, at)
             # Incremented in SQL so concurrent turns cannot overwrite each other.

@@ -62,6 +62,7 @@ class Answer:
     twiml: str
     outcome: str
     service: str | None = None
+    refused_keys: bool = False  # keys that were no option: never kept in the call log
 
 
 class CallFlow:
@@ -97,27 +98,21 @@ class CallFlow:
         call = params.get("CallSid", "")
         digits = re.sub(r"[^0-9*#]", "", params.get("Digits", ""))[:8]
         speech = " ".join(params.get("SpeechResult", "").split())
-        keys = None
         if digits:
             kind, answer = "dtmf", await self._keys(call, state.heard(), digits)
-            keys = digits if self._a_choice(state, digits) else None
         elif speech:
             kind, answer = "speech", await self._speech(call, state.heard(), speech, params.get("Confidence"),
                                                         params.get("From"))
         else:
             kind, answer = "no_input", self._silence(call, state)
         latency_ms = (time.perf_counter() - started) * 1000
+        # Keys are kept only when they were an answer the bridge offered (a
+        # menu option, yes or no, 1 to be put through), never keys that
+        # could be a card number typed at the menu.
+        keys = digits if digits and not answer.refused_keys else None
         await self.calls.run("turn", call, kind, now(), latency_ms, answer.outcome, answer.service, keys,
                              " ".join(twiml.said(answer.twiml)))
         return answer.twiml
-
-    def _a_choice(self, state: TurnState, digits: str) -> bool:
-        """Whether keys were an answer the bridge offered (a menu option, yes
-        or no, 1 to be put through): only those are kept in the call log,
-        never keys that could be a card number typed at the menu."""
-        if (state.confirm and digits[0] in "12") or (state.offer and digits == "1"):
-            return True
-        return self.menu.choose(state.menu or "", digits).kind != "invalid"
 
     async def no_input(self, params: Mapping[str, str], state: TurnState) -> str:
         return await self.turn({**params, "Digits": "", "SpeechResult": ""}, state)
@@ -175,7 +170,7 @@ class CallFlow:
         texts = [self.menu.prompt(choice.path)]
         if choice.kind == "invalid":
             texts.insert(0, NO_SUCH_KEY)
-        return Answer(self._listen(texts, TurnState(menu=choice.path)), "menu")
+        return Answer(self._listen(texts, TurnState(menu=choice.path)), "menu", refused_keys=choice.kind == "invalid")
 
     async def _speech(self, call: str, state: TurnState, text: str, confidence: str | None,
                       caller: str | None) -> Answer:
