@@ -14,7 +14,9 @@ from bot.handoff_rules import load_handoff_rules
 from bot.paths import DATA_DIR, ROOT
 from bot.postcodes import load_postcodes
 from bot.signposts import load_signposts
+from bot.topics import load_topics
 from bot.training import CONFIG, DOMAIN, training_files
+from bot.training_data import load_examples, topic_problems
 
 
 def consistency_problems() -> list[str]:
@@ -27,8 +29,10 @@ def consistency_problems() -> list[str]:
         clarifications = load_clarifications()
         load_signposts()
         load_handoff_rules()
+        topics = load_topics(catalogue=catalogue)
     except CatalogueError as exc:
         return [str(exc)]
+    problems += topic_problems(load_examples(), topics)
     domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
     intents = set(domain.get("intents") or [])
     for service_id in catalogue.services:
