@@ -19,7 +19,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 import numpy as np
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS, TOKENS_NAMES
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
@@ -135,7 +135,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         for message, vectors in zip(todo, encoded, strict=True):
             tokens = message.get(TOKENS_NAMES[TEXT])
             sequence = np.stack([self._token_vector(token, vectors) for token in tokens])
-            alias = self._config[FEATURIZER_CLASS_ALIAS]
+            alias = self._identifier
             message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, TEXT, alias))
             message.add_features(Features(vectors.sentence[None, :], FEATURE_TYPE_SENTENCE, TEXT, alias))
         return messages

@@ -1,0 +1,174 @@
+"""`CouncilTopicClassifier`: after DIET, blends its intent ranking with the
+nearest training examples (all-MiniLM-L6-v2 sentence vectors) and names the
+topic (data/topics.yml) the message is about.
+
+Training examples carry their topic as intent metadata:
+
+    - intent: street_cleaning
+      metadata:
+        topic: dead_animal
+      examples: |
+        - there's a dead fox in the road outside number 12
+
+What it adds to the parse: `intent` and `intent_ranking` re-ranked by the
+blend (so the FallbackClassifier after it judges the blended confidence),
+`topic` ({"name", "confidence"}: the likeliest topic of the chosen intent, or
+None) and `topic_ranking` (the likeliest topics across intents, each with its
+intent), which the clarifying question reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu import minilm
+from bot.nlu.topic_scoring import Index, Params, Scored, clauses, score
+
+TOPIC = "topic"
+TOPIC_RANKING = "topic_ranking"
+RANKING_LENGTH = 6
+INDEX_FILE = "topic_index.npz"
+
+
+def example_topic(message: Message) -> str | None:
+    """The topic a training example was written for, if any."""
+    metadata = message.get(METADATA) or {}
+    intent_metadata = metadata.get(METADATA_INTENT) if isinstance(metadata, dict) else None
+    topic = intent_metadata.get(TOPIC) if isinstance(intent_metadata, dict) else None
+    return str(topic) if topic else None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class CouncilTopicClassifier(GraphComponent, IntentClassifier):
+    """The blend of DIET and nearest neighbours, and the topic."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        defaults = Params()
+        return {
+            "featurizer": "minilm",
+            "knn_weight": defaults.knn_weight,
+            "temperature": defaults.temperature,
+            "top_k": defaults.top_k,
+            "clause_penalty": defaults.clause_penalty,
+            "min_clause_words": defaults.min_clause_words,
+            "clause_after_words": defaults.clause_after_words,
+            "out_of_scope_weight": defaults.out_of_scope_weight,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 index: Optional[Index] = None) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.index = index
+        self.params = Params(
+            knn_weight=float(config["knn_weight"]),
+            temperature=float(config["temperature"]),
+            top_k=int(config["top_k"]),
+            clause_penalty=float(config["clause_penalty"]),
+            min_clause_words=int(config["min_clause_words"]),
+            clause_after_words=int(config["clause_after_words"]),
+            out_of_scope_weight=float(config["out_of_scope_weight"]),
+        )
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "CouncilTopicClassifier":
+        return cls(config, model_storage, resource)
+
+    # --- training -----------------------------------------------------------
+
+    def _sentence_vector(self, message: Message) -> np.ndarray | None:
+        _, sentence = message.get_dense_features(TEXT, [self._config["featurizer"]])
+        if sentence is None:
+            return None
+        vector = np.asarray(sentence.features, dtype=np.float32).reshape(-1)
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else None
+
+    def train(self, training_data: TrainingData) -> Resource:
+        vectors, intents, topics = [], [], []
+        for message in training_data.intent_examples:
+            vector = self._sentence_vector(message)
+            if vector is None:
+                continue
+            vectors.append(vector)
+            intents.append(str(message.get(INTENT)))
+            topics.append(example_topic(message))
+        if vectors:
+            self.index = Index(np.stack(vectors), intents, topics)
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        if self.index is None:
+            return
+        with self._model_storage.write_to(self._resource) as directory:
+            rows_intent = [self.index.intent_names[i] for i in self.index.row_intent]
+            rows_topic = [self.index.topic_names[t] if t >= 0 else "" for t in self.index.row_topic]
+            np.savez_compressed(directory / INDEX_FILE, vectors=self.index.vectors.astype(np.float16),
+                                intents=np.array(rows_intent), topics=np.array(rows_topic))
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "CouncilTopicClassifier":
+        index = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                saved = np.load(directory / INDEX_FILE)
+                index = Index(saved["vectors"].astype(np.float32), [str(i) for i in saved["intents"]],
+                              [str(t) or None for t in saved["topics"]])
+        except (ValueError, FileNotFoundError):
+            index = None  # an untrained model: pass DIET's ranking through
+        minilm.shared_model()  # the clause encoder: load it now, not on the first caller
+        return cls(config, model_storage, resource, index)
+
+    # --- parsing ------------------------------------------------------------
+
+    def scored(self, message: Message) -> Scored | None:
+        """The blend for one parsed message (None when nothing to blend)."""
+        vector = self._sentence_vector(message)
+        if self.index is None or vector is None:
+            return None
+        pieces = clauses(message.get(TEXT) or "", self.params)
+        queries = [vector]
+        if pieces:
+            queries += [e.sentence for e in minilm.shared_model().encode(pieces)]
+        ranking = {str(r["name"]): float(r["confidence"]) for r in message.get(INTENT_RANKING_KEY) or []}
+        return score(self.index, np.stack(queries), ranking, self.params)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if (message.get(TEXT) or "").startswith("/"):
+                continue  # a button's payload: the RegexMessageHandler reads it, not the blend
+            result = self.scored(message)
+            if result is None:
+                continue
+            name, confidence = result.intent
+            message.set(INTENT, {"name": name, "confidence": round(confidence, 6)}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY,
+                        [{"name": n, "confidence": round(c, 6)} for n, c in result.intents[:10]],
+                        add_to_output=True)
+            mine = [(t, c) for t, of, c in result.topics if of == name]
+            total = sum(c for _, c in mine)
+            topic = {"name": mine[0][0], "confidence": round(mine[0][1] / total, 6)} if mine and total > 0 else None
+            message.set(TOPIC, topic, add_to_output=True)
+            message.set(TOPIC_RANKING,
+                        [{"name": t, "intent": of, "confidence": round(c, 6)}
+                         for t, of, c in result.topics[:RANKING_LENGTH]],
+                        add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

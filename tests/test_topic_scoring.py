@@ -1,0 +1,74 @@
+"""The blend of the intent classifier with the nearest training examples
+(bot.nlu.topic_scoring), on small hand-made vectors: no model needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.nlu.topic_scoring import Index, Params, best_topic, clauses, score
+
+
+def unit(*values: float) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+@pytest.fixture
+def index() -> Index:
+    vectors = np.stack([unit(1, 0, 0, 0), unit(0.9, 0.1, 0, 0), unit(0, 1, 0, 0), unit(0, 0.9, 0.1, 0),
+                        unit(0, 0, 1, 0), unit(0, 0, 0, 1)])
+    intents = ["street_cleaning", "street_cleaning", "roads_highways", "roads_highways", "roads_highways", "greet"]
+    topics = ["dead_animal", "fly_tipping", "pothole", "pothole", "grit_bin", None]
+    return Index(vectors, intents, topics)
+
+
+def test_neighbours_overrule_an_unsure_classifier(index: Index) -> None:
+    query = unit(1, 0.05, 0, 0)[None, :]
+    unsure = {"roads_highways": 0.55, "street_cleaning": 0.40, "greet": 0.05}
+    blended = score(index, query, unsure, Params(knn_weight=0.7, temperature=0.05, top_k=1))
+    assert blended.intent[0] == "street_cleaning"
+    assert best_topic(blended, "street_cleaning")[0] == "dead_animal"
+    # With no weight on the neighbours it is the classifier's ranking exactly.
+    plain = score(index, query, unsure, Params(knn_weight=0.0))
+    assert plain.intent == ("roads_highways", pytest.approx(0.55))
+
+
+def test_confidences_are_a_distribution_and_topics_share_their_intent(index: Index) -> None:
+    blended = score(index, unit(0, 1, 0.2, 0)[None, :], {"roads_highways": 0.9, "greet": 0.1}, Params(top_k=2))
+    assert sum(c for _, c in blended.intents) == pytest.approx(1.0, abs=1e-6)
+    roads = dict(blended.intents)["roads_highways"]
+    assert sum(c for _, of, c in blended.topics if of == "roads_highways") == pytest.approx(roads, abs=1e-6)
+    assert blended.topics[0][0] == "pothole"
+
+
+def test_a_clause_can_carry_a_long_message(index: Index) -> None:
+    whole = unit(0.5, 0, 0, 1)  # the story reads most like small talk...
+    clause = unit(0.95, 0.05, 0, 0)  # ...but one clause is about a dead animal
+    queries = np.stack([whole, clause])
+    with_clauses = score(index, queries, {}, Params(knn_weight=1.0, clause_penalty=0.03, top_k=1))
+    without = score(index, queries, {}, Params(knn_weight=1.0, clause_penalty=9.0, top_k=1))
+    assert with_clauses.intent[0] == "street_cleaning"
+    assert without.intent[0] == "greet"
+
+
+def test_long_messages_split_into_clauses_and_short_ones_do_not() -> None:
+    params = Params(clause_after_words=10, min_clause_words=3)
+    assert clauses("dead fox on the road", params) == []
+    story = ("hiya so I was walking the dog this morning near the school, and there's a dead fox right on "
+             "the pavement by the gates but nobody has moved it")
+    pieces = clauses(story, params)
+    assert "there's a dead fox right on the pavement by the gates" in pieces
+    assert all(len(p.split()) >= 3 for p in pieces) and len(pieces) <= 8
+
+
+def test_index_refuses_mismatched_rows() -> None:
+    with pytest.raises(ValueError):
+        Index(np.zeros((2, 4), np.float32), ["a"], ["t", None])
+
+
+def test_a_penalty_no_clause_could_overcome_switches_clauses_off() -> None:
+    story = ("hiya so I was walking the dog this morning near the school, and there's a dead fox right on "
+             "the pavement by the gates but nobody has moved it")
+    assert clauses(story, Params(clause_after_words=10, clause_penalty=2.0)) == []
+    assert clauses(story, Params(clause_after_words=10, clause_penalty=1.9))
