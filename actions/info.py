@@ -10,11 +10,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
+from actions.routing import current_route, route_pending_answer
 from bot import hours
 from bot.catalogue import default_catalogue
 from bot.clock import now
 from bot.postcodes import default_postcodes
 from bot.signposts import default_signposts
+from bot.topics import default_topics
 
 
 def _now_sentence(schedule_id: str) -> str:
@@ -120,8 +122,16 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        signpost_id, signpost = default_signposts().pick(context.latest_text(tracker))
-        dispatcher.utter_message(response="utter_out_of_scope", signpost=signpost)
+        pending = await route_pending_answer(tracker, dispatcher)
+        if pending is not None:
+            return pending
+        topic = default_topics().get(current_route(tracker).topic)
+        if topic is not None and not topic.routable:
+            signpost_id = topic.id
+            dispatcher.utter_message(response="utter_signpost", signpost=topic.say)
+        else:
+            signpost_id, signpost = default_signposts().pick(context.latest_text(tracker))
+            dispatcher.utter_message(response="utter_out_of_scope", signpost=signpost)
         dispatcher.utter_message(json_message=context.council_payload("signpost", signpost=signpost_id))
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("offer", "anything_else"), SlotSet("failed_turns", 0.0)]

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import context
 from actions.endings import say_goodbye
 from actions.handoff import make_case
-from actions.routing import route_pending_answer
+from actions.routing import ask, current_route, route_pending_answer
 from bot import hours, reach
 from bot.catalogue import default_catalogue
 from bot.nlu.language import NO_WORDS
@@ -79,6 +79,9 @@ class ActionFallback(Action):
             pending = await route_pending_answer(tracker, dispatcher)
             if pending is not None:
                 return pending
+            unsure = current_route(tracker).clarify
+            if unsure is not None:  # not sure, but not "no idea": one question naming the two likeliest
+                return ask(unsure, tracker, dispatcher)
         failures = float(tracker.get_slot("failed_turns") or 0) + 1
         if failures < FAILURES_BEFORE_PERSON:
             dispatcher.utter_message(response="utter_no_words" if problem == NO_WORDS else "utter_rephrase")

@@ -64,10 +64,18 @@ def _words(sentence: str, limit: int) -> Iterator[str]:
             yield word
 
 
+def _lower_first(label: str) -> str:
+    """'On a street or road' -> 'on a street or road' (but 'Blue Badge' stays)."""
+    first = label.split(" ", 1)[0]
+    return label[:1].lower() + label[1:] if first[1:].islower() or len(first) == 1 else label
+
+
 def reply_text(reply: BotReply) -> str:
     """What the bot said, with any buttons as words the texter can send back."""
     texts = list(reply.texts)
-    if reply.buttons:
+    if reply.event("clarify") is not None and len(reply.buttons) == 2:
+        texts.append(f"Reply 1 for {_lower_first(reply.buttons[0])}, or 2 for {_lower_first(reply.buttons[1])}.")
+    elif reply.buttons:
         texts.append("Reply with one of: " + "; ".join(reply.buttons) + ".")
     return " ".join(texts)
 

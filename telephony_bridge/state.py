@@ -19,6 +19,7 @@ class TurnState:
     confirm: str | None = None   # a directory entry the caller was asked to confirm
     offer: str | None = None     # a service the caller can be put through to by pressing 1
     silence: int = 0             # turns in a row with nothing heard
+    choose: bool = False         # the bot asked between two options: 1 or 2 answers it
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> "TurnState":
@@ -36,6 +37,7 @@ class TurnState:
             confirm=confirm if confirm and _ID.match(confirm) else None,
             offer=offer if offer and _ID.match(offer) else None,
             silence=silence,
+            choose=query.get("choose") == "1",
         )
 
     def query(self) -> str:
@@ -48,6 +50,8 @@ class TurnState:
             fields["offer"] = self.offer
         if self.silence:
             fields["silence"] = str(self.silence)
+        if self.choose:
+            fields["choose"] = "1"
         return urlencode(fields)
 
     def url(self, path: str) -> str:

@@ -153,6 +153,9 @@ class CallFlow:
     # --- the turn, by what the caller did -----------------------------------
 
     async def _keys(self, call: str, state: TurnState, digits: str) -> Answer:
+        if state.choose and digits in ("1", "2"):
+            # The answer to the bot's question between two options.
+            return await self._ask_bot(call, digits, FRESH, metadata=_keyed(digits))
         if state.confirm and digits[0] in "12":
             return await self._confirmed(call, state, digits[0] == "1")
         if state.offer and digits == "1":
@@ -266,6 +269,8 @@ class CallFlow:
             return Answer(twiml_text, "transfer", sid)
         if reply.empty:
             return Answer(self._listen([NOT_CAUGHT], state), "bot_empty")
+        if reply.event("clarify") is not None:
+            return Answer(self._listen(texts, TurnState(choose=True)), "bot_question")
         offer = None
         if service:
             target = reach.for_service(self.catalogue, service)

@@ -14,8 +14,8 @@ from actions.info import ActionCheckPostcode, ActionOpeningHours, ActionOutOfSco
 from actions.people import ActionAffirm, ActionConnectPerson, ActionDeny, ActionFallback
 from actions.routing import ActionRoute
 
-SLOTS = {"postcode": None, "service": None, "failed_turns": 0.0, "offer": None, "pending_clarification": None,
-         "handoffs": None}
+SLOTS = {"postcode": None, "service": None, "topic": None, "failed_turns": 0.0, "offer": None,
+         "pending_clarification": None, "handoffs": None}
 
 
 def tracker(
@@ -25,6 +25,7 @@ def tracker(
     entities: list[dict[str, Any]] | None = None,
     ranking: list[tuple[str, float]] | None = None,
     channel: str | None = None,
+    topic_ranking: list[dict[str, Any]] | None = None,
     **slots: Any,
 ) -> Tracker:
     ranked = [{"name": name, "confidence": conf} for name, conf in (ranking or [(intent, 0.95)])]
@@ -34,6 +35,7 @@ def tracker(
         "intent_ranking": ranked,
         "entities": entities or [],
         "metadata": {"channel": channel} if channel else {},
+        "topic_ranking": topic_ranking or [],
     }
     return Tracker("test-conversation", {**SLOTS, **slots}, latest, [], False, None, {}, "action_listen")
 
@@ -102,19 +104,42 @@ async def test_out_of_district_postcode_is_noted_on_route(weekday_open: None) ->
     assert (note["district_council"], note["county_council"]) == ("Preston City Council", "Lancashire County Council")
 
 
+PARKING_TOPICS = [{"name": "car_park_fine", "intent": "car_parks", "confidence": 0.3},
+                  {"name": "on_street_parking_fine", "intent": "on_street_parking", "confidence": 0.25}]
+PENDING_PARKING = "on_street_parking_fine|car_park_fine"
+
+
 async def test_ambiguous_request_asks_one_question_with_buttons(weekday_open: None) -> None:
-    messages, events = await run(ActionRoute(), tracker("i got a parking fine", "clarify_parking"))
-    assert responses(messages) == ["utter_clarify"]
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["/on_street_parking", "/car_parks"]
-    assert SlotSet("pending_clarification", "parking") in events
-    voice, _ = await run(ActionRoute(), tracker("parking fine", "clarify_parking", channel="voice"))
+    messages, events = await run(ActionRoute(), tracker("i got a parking fine", "clarify_parking",
+                                                        topic_ranking=PARKING_TOPICS))
+    assert responses(messages) == ["utter_clarify", "custom"]
+    assert messages[0]["question"] == "Is that about parking on a street or road, or in a council car park?"
+    assert [b["payload"] for b in messages[0]["buttons"]] == ['/on_street_parking{"topic":"on_street_parking_fine"}',
+                                                             '/car_parks{"topic":"car_park_fine"}']
+    assert custom(messages) == [{"event": "clarify", "options": ["on_street_parking_fine", "car_park_fine"]}]
+    assert SlotSet("pending_clarification", PENDING_PARKING) in events
+    voice, _ = await run(ActionRoute(), tracker("parking fine", "clarify_parking", channel="voice",
+                                                topic_ranking=PARKING_TOPICS))
     assert voice[0]["buttons"] == []
+    assert "press 1 for the first or 2 for the second" in voice[0]["question"]
+
+
+async def test_a_question_between_two_topics_names_them(weekday_open: None) -> None:
+    close = [("roads_highways", 0.48), ("street_lighting", 0.44), ("greet", 0.01)]
+    ranked = [{"name": "traffic_lights", "intent": "roads_highways", "confidence": 0.4},
+              {"name": "street_light_fault", "intent": "street_lighting", "confidence": 0.4}]
+    messages, events = await run(ActionRoute(), tracker("the lights on king street are out", "roads_highways",
+                                                        ranking=close, topic_ranking=ranked))
+    question = messages[0]["question"]
+    assert question == ("Is that about faulty traffic lights, or a street light that is out, flickering or on in "
+                        "the day?")
+    assert SlotSet("pending_clarification", "traffic_lights|street_light_fault") in events
 
 
 async def test_nearly_tied_confusable_services_ask_first(weekday_open: None) -> None:
     close = [("on_street_parking", 0.46), ("car_parks", 0.41), ("greet", 0.01)]
     messages, _ = await run(ActionRoute(), tracker("parking", "on_street_parking", ranking=close))
-    assert responses(messages) == ["utter_clarify"]
+    assert responses(messages) == ["utter_clarify", "custom"]
     clear = [("on_street_parking", 0.86), ("car_parks", 0.10)]
     messages, _ = await run(ActionRoute(), tracker("ticket on my street", "on_street_parking", ranking=clear))
     assert responses(messages)[0] == "utter_service"
@@ -135,9 +160,30 @@ async def test_nearly_tied_confusable_services_ask_first(weekday_open: None) -> 
 async def test_the_answer_to_a_clarifying_question_always_routes(
     weekday_open: None, action: Any, text: str, intent: str, ranking: Any, expected: str
 ) -> None:
-    messages, events = await run(action, tracker(text, intent, ranking=ranking, pending_clarification="parking"))
-    assert custom(messages)[0]["service"] == expected
+    messages, events = await run(action, tracker(text, intent, ranking=ranking,
+                                                 pending_clarification=PENDING_PARKING))
+    route = custom(messages)[0]
+    assert route["service"] == expected
+    if expected in ("car_parks", "on_street_parking"):  # one of the two: the topic asked about
+        assert route["topic"] == {"car_parks": "car_park_fine", "on_street_parking": "on_street_parking_fine"}[expected]
     assert SlotSet("pending_clarification", None) in events
+
+
+async def test_keys_and_numbers_answer_the_question(weekday_open: None) -> None:
+    for text, expected in (("2", "car_parks"), ("1", "on_street_parking"), ("the second one", "car_parks")):
+        messages, _ = await run(ActionRoute(), tracker(text, "choose", pending_clarification=PENDING_PARKING))
+        assert custom(messages)[0]["service"] == expected, text
+
+
+async def test_a_topic_is_answered_in_its_own_words(weekday_open: None) -> None:
+    fox = {"name": "dead_animal", "confidence": 0.9}
+    latest = tracker("there's a dead fox on the road outside my house", "street_cleaning")
+    latest.latest_message["topic"] = fox
+    messages, events = await run(ActionRoute(), latest)
+    assert one(messages, "utter_service")["say"].startswith("Dead animals on roads, pavements and public land")
+    assert custom(messages)[0] == {"event": "route", "service": "street_cleaning", "authority": "city",
+                                   "topic": "dead_animal"}
+    assert SlotSet("topic", "dead_animal") in events
 
 
 async def test_a_person_on_request_when_open(weekday_open: None) -> None:

@@ -317,3 +317,52 @@ async def test_a_public_url_with_a_path_prefix(tmp_path: Path) -> None:
     async with running_bridge(settings(f"http://127.0.0.1:{free_port()}", tmp_path, public_base_url=public)) as bridge:
         status, _ = await post_signed(bridge, "/voice/incoming", twilio_fields(), sign_url=public + "/voice/incoming")
     assert status == 200
+
+
+# --- the bot's question between two options ---------------------------------------
+
+QUESTION = {"text": "Is that about a pothole in a road, or a broken or uneven pavement?",
+            "buttons": [{"title": "A pothole in a road", "payload": '/roads_highways{"topic":"pothole"}'},
+                        {"title": "A broken or uneven pavement",
+                         "payload": '/roads_highways{"topic":"pavement_problem"}'}]}
+CLARIFY = {"custom": {"council": {"event": "clarify", "options": ["pothole", "pavement_problem"]}}}
+
+
+@asynccontextmanager
+async def asking_bot() -> AsyncIterator[tuple[str, list[dict]]]:
+    """A bot that asks its question first, then routes whatever it is told;
+    it keeps what it was sent."""
+    received: list[dict] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await request.json()
+        received.append(body)
+        if len(received) == 1:
+            return web.json_response([QUESTION, CLARIFY])
+        return web.json_response([{"text": "Potholes are repaired by Lancashire County Council."},
+                                  {"custom": {"council": {"event": "route", "service": "roads_highways",
+                                                          "authority": "county", "topic": "pothole"}}}])
+
+    async with fake_bot(handler) as url:
+        yield url, received
+
+
+async def test_keys_one_and_two_answer_the_question_not_the_menu(tmp_path: Path) -> None:
+    async with asking_bot() as (url, received), running_bridge(settings(url, tmp_path)) as bridge:
+        call = await _call(bridge, ["there's a hole by the kerb on my road", "#2"])
+    said = " ".join(call.said)  # type: ignore[attr-defined]
+    assert "Is that about a pothole in a road, or a broken or uneven pavement?" in said
+    assert "Potholes are repaired by Lancashire County Council." in said
+    assert "For council tax and benefits, press 1" not in said  # 2 was the answer, not the menu's option 2
+    assert received[1]["message"] == "2" and received[1]["metadata"]["keys"] == "2"
+    turns = [e for e in bridge.log.events(call.call_sid) if e.kind == "dtmf"]  # type: ignore[attr-defined]
+    assert [e.keys_pressed for e in turns] == ["2"]  # an answer the bridge offered: kept
+
+
+async def test_a_text_gets_the_question_with_numbered_replies(tmp_path: Path) -> None:
+    async with asking_bot() as (url, _), running_bridge(settings(url, tmp_path)) as bridge:
+        status, body = await post_signed(bridge, "/sms/incoming",
+                                         twilio_fields(Body="hole by the kerb", MessageSid="SM" + "3" * 32))
+    assert status == 200
+    text = " ".join(ET.fromstring(body).itertext())
+    assert "Reply 1 for a pothole in a road, or 2 for a broken or uneven pavement." in text

@@ -12,7 +12,7 @@ import pytest
 
 from bot.paths import ROOT
 
-KEYS = {"text", "service", "authority", "confidence", "intent"}
+KEYS = {"text", "service", "authority", "confidence", "intent", "topic", "clarify"}
 
 
 def route(lines: bytes, *args: str) -> subprocess.CompletedProcess:
@@ -38,8 +38,10 @@ def test_route_writes_one_json_object_per_line(model_path: Path) -> None:
     assert all(set(r) == KEYS for r in results)
     assert (results[0]["service"], results[0]["authority"]) == ("bins_recycling", "city")
     assert (results[1]["service"], results[1]["authority"]) == ("roads_highways", "county")
+    assert (results[0]["topic"], results[1]["topic"]) == ("missed_bin", "pothole")
     assert (results[2]["service"], results[2]["authority"]) == ("out_of_scope", "external")
-    assert results[3]["service"] is None and results[3]["intent"] == "greet"
+    assert results[2]["topic"] == "oos_gp_nhs"
+    assert results[3]["service"] is None and results[3]["intent"] == "greet" and results[3]["topic"] is None
     assert results[4]["service"] == results[5]["service"] == "out_of_scope"
     assert results[7]["text"].startswith("\ufffd")
 
