@@ -6,6 +6,8 @@
   bench     held-out accuracy, out-of-scope figures, training time and route
             speed, written to reports/ (`bench clinc`: the NLU pipeline on
             the public CLINC150 benchmark)
+  tune      choose the blend and thresholds on the development set
+            (reports/council-tune.md); never on the test set
   run       start the whole stack and phone the bot from this terminal
   serve     run the Rasa server (REST channel; stores from ACTION_SERVER_URL,
             TRACKER_STORE_URL, LOCK_STORE_URL; JSON logs)
@@ -118,6 +120,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(skip_training=args.skip_training)
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from bot.tuning import run_tune
+
+    return run_tune(_model_or_exit(args.model))
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from bot import replay
 
@@ -199,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--data", help="CLINC150 data_full.json (default: $CLINC150_DATA, else "
                                       "../shared/benchmarks/clinc150/ beside the repository)")
     bench.set_defaults(func=cmd_bench)
+    tune = commands.add_parser("tune", help="choose the blend and thresholds on the development set")
+    tune.add_argument("--model", help="a trained model (default: the one for the current data)")
+    tune.set_defaults(func=cmd_tune)
     commands.add_parser("run", help="talk to the bot in this terminal").set_defaults(func=cmd_run)
     serve = commands.add_parser("serve", help="run the Rasa server (REST channel, stores from settings)")
     serve.add_argument("--host", default="127.0.0.1")

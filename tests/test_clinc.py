@@ -144,13 +144,14 @@ def test_the_variant_is_config_yml_without_the_council_only_components() -> None
     kept = [c for c in base["pipeline"] if not clinc.dropped(c)]
     assert [c["name"] for c in variant["pipeline"]] == [c["name"] for c in kept]
     assert len(kept) == len(base["pipeline"]) - len(clinc.DROPPED)
-    assert {"name": "CountVectorsFeaturizer"} in variant["pipeline"]  # words kept, characters dropped
+    assert any(c["name"] == "bot.nlu.linear_classifier.LinearIntentClassifier" for c in variant["pipeline"])
     assert not any(c["name"] in ("FallbackClassifier", "bot.nlu.components.UnreadableInputGuard")
                    for c in variant["pipeline"])
     assert "policies" not in variant and variant["language"] == base["language"]
-    diet = next(c for c in variant["pipeline"] if c["name"] == "DIETClassifier")
-    assert all(diet[key] == value for key, (value, _) in clinc.DIET_CHANGES.items())
-    assert len(clinc.differences()) == len(clinc.DROPPED) + len(clinc.DIET_CHANGES)
+    for name, settings in clinc.CHANGES.items():
+        changed = next(c for c in variant["pipeline"] if c["name"] == name)
+        assert all(changed[key] == value for key, (value, _) in settings.items())
+    assert len(clinc.differences()) == len(clinc.DROPPED) + sum(len(s) for s in clinc.CHANGES.values())
 
 
 def test_training_data_survives_rasas_yaml_round_trip(tmp_path: Path) -> None:
@@ -181,7 +182,7 @@ def test_the_report_puts_our_rows_beside_the_published_table() -> None:
     assert "| oos-train + threshold 0.47 on val | **94.1** | **62.0** |" in report
     assert "| 0.47 (chosen) | 95.0 | 65.0 |" in report
     assert "| training_seconds | <= 900.0 | 600.0 | yes |" in report
-    assert "- name: DIETClassifier" in report
+    assert "- name: bot.nlu.linear_classifier.LinearIntentClassifier" in report
 
 
 def test_a_missed_target_says_no() -> None:
