@@ -302,8 +302,10 @@ def _short(value: Any) -> str:
 def _wrap(text: str, width: int) -> list[str]:
     lines = []
     while len(text) > width:
-        cut = text.rfind(" ", 0, width)
-        cut = cut if cut > 0 else width
+        # Break at a space after the continuation indent: a word longer than
+        # the column (a long web address) is cut, never looped on.
+        cut = text.rfind(" ", 3, width)
+        cut = cut if cut > 2 else width
         lines.append(text[:cut])
         text = "  " + text[cut:].lstrip()
     return lines + [text]

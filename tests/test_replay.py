@@ -119,6 +119,15 @@ def test_side_by_side_shows_expected_and_actual() -> None:
     assert lines[-1].split("|")[0].strip() == "council_tax" and lines[-1].split("|")[1].strip() == "benefits"
 
 
+def test_side_by_side_cuts_a_word_longer_than_its_column() -> None:
+    address = "https://www.lancaster.gov.uk/housing/council-housing/repairs/repairs-and-maintenance-explained"
+    divergence = replay.Divergence(1, "responses", [{"text": f"or go to {address}."}], [], "repair")
+    lines = divergence.side_by_side(width=20).splitlines()
+    left = "".join(line.split(" | ")[0].strip() for line in lines[3:])
+    assert address in left.replace(" ", "")
+    assert all(len(line.split(" | ")[0]) <= 20 for line in lines[3:])
+
+
 def conversation(tmp_path: Path, name: str, channel: str = "chat") -> replay.Conversation:
     return replay.load(write(tmp_path, {"name": name, "channel": channel, "turns": [{"say": "x"}]}, f"{name}.yml"))
 
