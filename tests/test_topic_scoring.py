@@ -72,3 +72,28 @@ def test_a_penalty_no_clause_could_overcome_switches_clauses_off() -> None:
              "the pavement by the gates but nobody has moved it")
     assert clauses(story, Params(clause_after_words=10, clause_penalty=2.0)) == []
     assert clauses(story, Params(clause_after_words=10, clause_penalty=1.9))
+
+
+def test_a_message_with_no_word_the_bot_knows_is_flagged() -> None:
+    from bot.nlu.topic_classifier import CouncilTopicClassifier, words_of
+
+    component = CouncilTopicClassifier(CouncilTopicClassifier.get_default_config(), None, None,
+                                       vocabulary={"ctax", "bin", "missed"})
+    assert words_of("Missed BIN!! 2 x") == {"missed", "bin"}
+    assert component.knows_a_word("ctax")
+    assert component.knows_a_word("zzqx missed")
+    assert not component.knows_a_word("blarg fnord wibble")
+    assert component.knows_a_word("12 34")  # no words to judge: left to the other checks
+
+
+def test_the_out_of_scope_weight_tips_a_disagreement_but_not_a_consensus() -> None:
+    vectors = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(0, 0.9, 0.1)])
+    oos = Index(vectors, ["licensing", "out_of_scope", "out_of_scope"], ["personal_licence", "oos_dvla", "oos_dvla"])
+    query = unit(1, 0.9, 0)[None, :]  # a little nearer the licence than the driving licence
+    agreed = {"licensing": 0.9, "out_of_scope": 0.1}
+    heavy = Params(knn_weight=0.5, temperature=0.05, top_k=1, out_of_scope_weight=20.0)
+    assert score(oos, query, agreed, heavy).intent[0] == "licensing"
+    blunt = Params(knn_weight=0.5, temperature=0.05, top_k=1, out_of_scope_weight=20.0, out_of_scope_needs_a_vote=False)
+    assert score(oos, query, agreed, blunt).intent[0] == "out_of_scope"
+    disputed = {"licensing": 0.4, "out_of_scope": 0.6}  # the classifier puts it first: the weight applies
+    assert score(oos, query, disputed, heavy).intent[0] == "out_of_scope"

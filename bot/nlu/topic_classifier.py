@@ -15,6 +15,13 @@ blend (so the FallbackClassifier after it judges the blended confidence),
 `topic` ({"name", "confidence"}: the likeliest topic of the chosen intent, or
 None) and `topic_ranking` (the likeliest topics across intents, each with its
 intent), which the clarifying question reads.
+
+A message with not one word the bot knows (neither in the training examples
+nor a whole word of MiniLM's vocabulary: "blarg fnord wibble", a cat on the
+keyboard) has every confidence set to 0, so the FallbackClassifier says "not
+understood" and asks again rather than guessing: the nearest examples of
+anything are still nearest, and the weighed-up out-of-scope vote would
+otherwise answer gibberish with a signpost.
 """
 
 from __future__ import annotations
@@ -32,12 +39,25 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import minilm
+from bot.nlu.language import WORD_RE
 from bot.nlu.topic_scoring import Index, Params, Scored, clauses, score
 
 TOPIC = "topic"
 TOPIC_RANKING = "topic_ranking"
 RANKING_LENGTH = 6
 INDEX_FILE = "topic_index.npz"
+
+
+def words_of(text: str) -> set[str]:
+    """Lower-case words of two letters or more."""
+    return {w for w in (m.group(0).lower() for m in WORD_RE.finditer(text)) if len(w) > 1}
+
+
+def encoder_words() -> set[str]:
+    """MiniLM's whole-word vocabulary (its word-pieces' continuations and
+    special tokens left out)."""
+    vocabulary = minilm.shared_model().tokenizer.get_vocab()
+    return {w for w in vocabulary if w.isalpha() and not w.startswith("##")}
 
 
 def example_topic(message: Message) -> str | None:
@@ -64,11 +84,13 @@ class CouncilTopicClassifier(GraphComponent, IntentClassifier):
             "min_clause_words": defaults.min_clause_words,
             "clause_after_words": defaults.clause_after_words,
             "out_of_scope_weight": defaults.out_of_scope_weight,
+            "out_of_scope_needs_a_vote": defaults.out_of_scope_needs_a_vote,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 index: Optional[Index] = None) -> None:
+                 index: Optional[Index] = None, vocabulary: Optional[set[str]] = None) -> None:
         self._config = config
+        self.vocabulary = vocabulary or set()  # words of the training examples
         self._model_storage = model_storage
         self._resource = resource
         self.index = index
@@ -80,6 +102,7 @@ class CouncilTopicClassifier(GraphComponent, IntentClassifier):
             min_clause_words=int(config["min_clause_words"]),
             clause_after_words=int(config["clause_after_words"]),
             out_of_scope_weight=float(config["out_of_scope_weight"]),
+            out_of_scope_needs_a_vote=bool(config["out_of_scope_needs_a_vote"]),
         )
 
     @classmethod
@@ -99,7 +122,9 @@ class CouncilTopicClassifier(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         vectors, intents, topics = [], [], []
+        self.vocabulary = set()
         for message in training_data.intent_examples:
+            self.vocabulary |= words_of(message.get(TEXT) or "")
             vector = self._sentence_vector(message)
             if vector is None:
                 continue
@@ -118,21 +143,27 @@ class CouncilTopicClassifier(GraphComponent, IntentClassifier):
             rows_intent = [self.index.intent_names[i] for i in self.index.row_intent]
             rows_topic = [self.index.topic_names[t] if t >= 0 else "" for t in self.index.row_topic]
             np.savez_compressed(directory / INDEX_FILE, vectors=self.index.vectors.astype(np.float16),
-                                intents=np.array(rows_intent), topics=np.array(rows_topic))
+                                intents=np.array(rows_intent), topics=np.array(rows_topic),
+                                vocabulary=np.array(sorted(self.vocabulary)))
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "CouncilTopicClassifier":
-        index = None
+        index, vocabulary = None, set()
         try:
             with model_storage.read_from(resource) as directory:
                 saved = np.load(directory / INDEX_FILE)
                 index = Index(saved["vectors"].astype(np.float32), [str(i) for i in saved["intents"]],
                               [str(t) or None for t in saved["topics"]])
-        except (ValueError, FileNotFoundError):
-            index = None  # an untrained model: pass DIET's ranking through
-        minilm.shared_model()  # the clause encoder: load it now, not on the first caller
-        return cls(config, model_storage, resource, index)
+                vocabulary = {str(w) for w in saved["vocabulary"]} | encoder_words()
+        except (ValueError, FileNotFoundError, KeyError):
+            index = None  # an untrained model: pass the classifier's ranking through
+        return cls(config, model_storage, resource, index, vocabulary)
+
+    def knows_a_word(self, text: str) -> bool:
+        """True if the message has a word the bot has met, or no words to judge."""
+        words = words_of(text)
+        return not words or not self.vocabulary or bool(words & self.vocabulary)
 
     # --- parsing ------------------------------------------------------------
 
@@ -156,6 +187,9 @@ class CouncilTopicClassifier(GraphComponent, IntentClassifier):
             if result is None:
                 continue
             name, confidence = result.intent
+            if not self.knows_a_word(message.get(TEXT) or ""):
+                result = Scored([(n, 0.0) for n, _ in result.intents], [(t, of, 0.0) for t, of, _ in result.topics])
+                confidence = 0.0
             message.set(INTENT, {"name": name, "confidence": round(confidence, 6)}, add_to_output=True)
             message.set(INTENT_RANKING_KEY,
                         [{"name": n, "confidence": round(c, 6)} for n, c in result.intents[:10]],

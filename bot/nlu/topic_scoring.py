@@ -38,6 +38,7 @@ class Params:
     # look-alikes (a housing association repair, a pothole on the M6) sit
     # close to theirs: its blended confidence is weighed up this much.
     out_of_scope_weight: float = 1.0
+    out_of_scope_needs_a_vote: bool = True  # weigh it up only where one of the two votes puts it first
 
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -145,7 +146,12 @@ def score_similarities(index: Index, sims: np.ndarray, ranking: Mapping[str, flo
     knn_of = dict(zip(index.intent_names, knn.tolist()))
     blended = {name: (1 - params.knn_weight) * float(ranking.get(name, 0.0)) + params.knn_weight * knn_of.get(name, 0.0)
                for name in names}
-    if OUT_OF_SCOPE in blended and params.out_of_scope_weight != 1.0:
+    # The weight tips a disagreement towards out of scope; it never overrides
+    # a classifier and a nearest-neighbour vote that agree on a council intent.
+    knn_top = index.intent_names[int(np.argmax(knn))] if len(knn) else None
+    ranking_top = max(ranking, key=ranking.get) if ranking else None
+    voted = OUT_OF_SCOPE in (knn_top, ranking_top) or not params.out_of_scope_needs_a_vote
+    if OUT_OF_SCOPE in blended and params.out_of_scope_weight != 1.0 and voted:
         blended[OUT_OF_SCOPE] *= params.out_of_scope_weight
         total = sum(blended.values()) or 1.0
         blended = {name: value / total for name, value in blended.items()}
