@@ -69,7 +69,7 @@ def heard(call: CallResult) -> str:
 async def test_council_tax_by_speech(daytime: Line) -> None:
     call = await daytime.call("um how do i pay my council tax", "put me through please", "!dial completed")
     said = heard(call)
-    assert "Council Tax is dealt with by Lancaster City Council" in said
+    assert "Council Tax is billed and collected by Lancaster City Council" in said  # the topic's answer
     assert "To be put through to the Council Tax team now, press 1." in said
     assert call.dials == ["+441632960101"]
     record = daytime.record(call)
@@ -187,7 +187,7 @@ async def _text(line: Line, body: str) -> list[str]:
 
 async def test_sms_runs_the_same_bot_as_one_conversation_per_number(daytime: Line) -> None:
     asked = await _text(daytime, "I got a parking fine")
-    assert asked and "Reply with one of: On a street or road; In a council car park." in asked[-1]
+    assert asked and "Reply 1 for on a street or road, or 2 for in a council car park." in asked[-1]
     answered = " ".join(await _text(daytime, "In a council car park"))  # the same sender: the same conversation
     assert "Lancaster City Council" in answered and "https://" in answered  # written, not spoken, addresses
     person = " ".join(await _text(daytime, "can I speak to a real person"))

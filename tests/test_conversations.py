@@ -39,7 +39,8 @@ async def test_council_tax_by_chat(agent_open: Any) -> None:
     replies = await Conversation(agent_open).say("how do I pay my council tax")
     assert "Lancaster City Council" in texts(replies)
     assert "01632 960101" in texts(replies)
-    assert events(replies) == [{"event": "route", "service": "council_tax", "authority": "city"}]
+    assert events(replies) == [{"event": "route", "service": "council_tax", "authority": "city",
+                                "topic": "council_tax_payment"}]
 
 
 async def test_pothole_spoken_names_the_county(agent_open: Any) -> None:
@@ -57,7 +58,8 @@ async def test_clarify_then_route(agent_open: Any) -> None:
     chat = Conversation(agent_open)
     asked = await chat.say("I got a parking fine")
     assert "street or road, or in a council car park" in texts(asked)
-    assert [b["payload"] for b in asked[0]["buttons"]] == ["/on_street_parking", "/car_parks"]
+    assert [b["payload"] for b in asked[0]["buttons"]] == ['/on_street_parking{"topic":"on_street_parking_fine"}',
+                                                          '/car_parks{"topic":"car_park_fine"}']
     routed = await chat.say("it was in the car park on the quay")
     assert events(routed)[0]["service"] == "car_parks"
 
@@ -114,8 +116,8 @@ async def test_emergency_gets_999_and_nothing_else(agent_open: Any) -> None:
 
 async def test_out_of_scope_is_honest(agent_open: Any) -> None:
     replies = await Conversation(agent_open).say("I need an appointment with my GP")
-    assert "isn't something either council does" in texts(replies)
-    assert "NHS 111" in texts(replies)
+    assert "run by the NHS, not the councils" in texts(replies)  # the topic's signpost
+    assert "NHS 111" in texts(replies) and not events(replies)
 
 
 async def test_postcode_outside_district(agent_open: Any) -> None:
