@@ -60,6 +60,18 @@ def one(messages: list[dict[str, Any]], response: str) -> dict[str, Any]:
     return found[0]
 
 
+@pytest.fixture
+def close_calls_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A close-call margin of 0.25. The development sweep switched the
+    close-call question off (margin 0 in data/clarifications.yml); the
+    mechanism stays, for a margin set there."""
+    from dataclasses import replace
+
+    import bot.routing
+    from bot.clarifications import default_clarifications
+    monkeypatch.setattr(bot.routing, "default_clarifications", lambda: replace(default_clarifications(), margin=0.25))
+
+
 async def test_route_explains_service_and_says_line_is_open(weekday_open: None) -> None:
     messages, events = await run(ActionRoute(), tracker("how do i pay my council tax", "council_tax"))
     assert responses(messages) == ["utter_service", "utter_line_open", "custom", "utter_anything_else"]
@@ -124,7 +136,7 @@ async def test_ambiguous_request_asks_one_question_with_buttons(weekday_open: No
     assert "press 1 for the first or 2 for the second" in voice[0]["question"]
 
 
-async def test_a_question_between_two_topics_names_them(weekday_open: None) -> None:
+async def test_a_question_between_two_topics_names_them(weekday_open: None, close_calls_asked: None) -> None:
     close = [("roads_highways", 0.48), ("street_lighting", 0.44), ("greet", 0.01)]
     ranked = [{"name": "traffic_lights", "intent": "roads_highways", "confidence": 0.4},
               {"name": "street_light_fault", "intent": "street_lighting", "confidence": 0.4}]
@@ -136,7 +148,7 @@ async def test_a_question_between_two_topics_names_them(weekday_open: None) -> N
     assert SlotSet("pending_clarification", "traffic_lights|street_light_fault") in events
 
 
-async def test_nearly_tied_confusable_services_ask_first(weekday_open: None) -> None:
+async def test_nearly_tied_confusable_services_ask_first(weekday_open: None, close_calls_asked: None) -> None:
     close = [("on_street_parking", 0.46), ("car_parks", 0.41), ("greet", 0.01)]
     messages, _ = await run(ActionRoute(), tracker("parking", "on_street_parking", ranking=close))
     assert responses(messages) == ["utter_clarify", "custom"]
