@@ -610,7 +610,8 @@ async def _text_through_bridge(conversation: Conversation, url: str, token: str,
             async with session.post(target, data=params, headers=signed_headers(token, signed_for, params)) as reply:
                 body = await reply.text()
             parts = [" ".join("".join(m.itertext()).split()) for m in ET.fromstring(body).iter("Message")]
-            observed.append(Observed(heard=[re.sub(r"^\(\d+/\d+\)\s*", "", part) for part in parts]))
+            # A long reply comes in numbered parts ("1/2 ...", telephony_bridge.sms.split_message).
+            observed.append(Observed(heard=[re.sub(r"^\(?\d+/\d+\)?\s+", "", part) for part in parts]))
     return observed
 
 

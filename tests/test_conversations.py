@@ -117,7 +117,7 @@ async def test_emergency_gets_999_and_nothing_else(agent_open: Any) -> None:
 async def test_out_of_scope_is_honest(agent_open: Any) -> None:
     replies = await Conversation(agent_open).say("I need an appointment with my GP")
     assert "run by the NHS, not the councils" in texts(replies)  # the topic's signpost
-    assert "NHS 111" in texts(replies) and not events(replies)
+    assert "NHS 111" in texts(replies) and not [e for e in events(replies) if e["event"] == "route"]
 
 
 async def test_postcode_outside_district(agent_open: Any) -> None:
