@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -100,6 +100,20 @@ class Catalogue:
     @property
     def routable_ids(self) -> list[str]:
         return [s.id for s in self.services.values() if s.routable]
+
+
+def checked_entry(entry: Any, index: int, file: str, kind: str, required: Sequence[str]) -> str:
+    """Where an entry of a YAML list is ("services.yml: service council_tax")
+    for error messages, after checking it is a mapping with every required
+    key. Shared by the catalogue and the topics."""
+    eid = entry.get("id") if isinstance(entry, dict) else None
+    where = f"{file}: {kind} {eid or f'#{index + 1}'}"
+    if not isinstance(entry, dict):
+        raise CatalogueError(f"{where}: must be a mapping")
+    missing = [key for key in required if key not in entry]
+    if missing:
+        raise CatalogueError(f"{where}: missing {', '.join(missing)}")
+    return where
 
 
 def _read(path: Path) -> Any:
@@ -211,13 +225,8 @@ def _service(
     schedules: Mapping[str, Schedule],
     centres: Mapping[str, Centre],
 ) -> Service:
-    sid = entry.get("id") if isinstance(entry, dict) else None
-    where = f"services.yml: service {sid or f'#{index + 1}'}"
-    if not isinstance(entry, dict):
-        raise CatalogueError(f"{where}: must be a mapping")
-    missing = [key for key in SERVICE_FIELDS if key not in entry]
-    if missing:
-        raise CatalogueError(f"{where}: missing {', '.join(missing)}")
+    where = checked_entry(entry, index, "services.yml", "service", SERVICE_FIELDS)
+    sid = entry["id"]
     if not re.fullmatch(r"[a-z][a-z_]*", str(sid)):
         raise CatalogueError(f"{where}: id must be lower_snake_case")
     if entry["authority"] not in authorities:

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from bot.catalogue import OUT_OF_SCOPE, Catalogue, CatalogueError, default_catalogue
+from bot.catalogue import OUT_OF_SCOPE, Catalogue, CatalogueError, checked_entry, default_catalogue
 from bot.paths import DATA_DIR
 
 TOPIC_FIELDS = ("id", "service", "label", "words", "say")
@@ -93,13 +93,8 @@ def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
 
 
 def _topic(entry: Any, index: int, catalogue: Catalogue) -> Topic:
-    tid = entry.get("id") if isinstance(entry, dict) else None
-    where = f"{TOPICS_FILE}: topic {tid or f'#{index + 1}'}"
-    if not isinstance(entry, dict):
-        raise CatalogueError(f"{where}: must be a mapping")
-    missing = [key for key in TOPIC_FIELDS if key not in entry]
-    if missing:
-        raise CatalogueError(f"{where}: missing {', '.join(missing)}")
+    where = checked_entry(entry, index, TOPICS_FILE, "topic", TOPIC_FIELDS)
+    tid = entry["id"]
     unknown = sorted(set(entry) - set(TOPIC_FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
         raise CatalogueError(f"{where}: unknown field(s) {', '.join(unknown)}")
