@@ -31,7 +31,7 @@ import numpy as np
 from bot.catalogue import default_catalogue
 from bot.clarifications import Clarifications, default_clarifications
 from bot.evaluation import DEVELOPMENT, Example, Scores, load_set, score
-from bot.nlu import minilm
+from bot.nlu import hearing, minilm
 from bot.nlu.topic_scoring import Index, Params, Scored, clauses, score_similarities
 from bot.paths import REPORTS_DIR, VAR_DIR
 from bot.routing import FALLBACK, Route, route_from_parse
@@ -103,7 +103,7 @@ async def parse_without_blend(model: Path, texts: list[str]) -> tuple[Index, lis
 
     component.scored = capture
     encoder = minilm.shared_model()
-    wholes = [e.sentence for e in encoder.encode(texts)]
+    wholes = [e.sentence for e in encoder.encode([hearing.for_matching(t) for t in texts])]
     pieces = [clauses(text, Params()) for text in texts]
     flat = [p for group in pieces for p in group]
     encoded = iter([e.sentence for e in encoder.encode(flat)] if flat else [])

@@ -35,7 +35,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import entities, language, minilm
+from bot.nlu import entities, hearing, language, minilm
 
 INPUT_PROBLEM = "input_problem"
 FALLBACK_INTENT = "nlu_fallback"
@@ -131,10 +131,15 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         todo = [m for m in messages if m.get(TOKENS_NAMES[TEXT])]
         if not todo:
             return messages
-        encoded = minilm.shared_model().encode([m.get(TEXT) or "" for m in todo])
-        for message, vectors in zip(todo, encoded, strict=True):
+        texts = [m.get(TEXT) or "" for m in todo]
+        heard = [hearing.for_matching(text) for text in texts]
+        encoded = minilm.shared_model().encode(heard)
+        for message, text, as_heard, vectors in zip(todo, texts, heard, encoded, strict=True):
             tokens = message.get(TOKENS_NAMES[TEXT])
-            sequence = np.stack([self._token_vector(token, vectors) for token in tokens])
+            if as_heard == text:
+                sequence = np.stack([self._token_vector(token, vectors) for token in tokens])
+            else:  # a place name was respelt: the pieces no longer line up with the tokens
+                sequence = np.repeat(vectors.sentence[None, :], len(tokens), axis=0)
             alias = self._identifier
             message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, TEXT, alias))
             message.add_features(Features(vectors.sentence[None, :], FEATURE_TYPE_SENTENCE, TEXT, alias))

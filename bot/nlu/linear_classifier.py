@@ -27,6 +27,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack
 
+from bot.nlu import hearing
+
 MODEL_FILE = "linear_intent_classifier.pkl"
 
 
@@ -45,7 +47,7 @@ class LinearModel:
         self.sentence_weight = sentence_weight
 
     def _features(self, texts: List[str], sentences: np.ndarray | None, fit: bool = False) -> csr_matrix:
-        texts = [t if t.strip() else "." for t in texts]
+        texts = [hearing.for_matching(t) if t.strip() else "." for t in texts]
         if fit:
             parts = [self.characters.fit_transform(texts), self.words.fit_transform(texts)]
         else:
