@@ -91,6 +91,7 @@ def figures(scores: Scores, examples: list[Example]) -> dict[str, Any]:
         "authority_accuracy": round(scores.authority_accuracy, 4),
         "topic_accuracy": round(scores.topic_accuracy, 4),
         "oos_recall": round(scores.oos_recall, 4),
+        "oos_answered_as_conversation": scores.oos_conversation,
         "turned_away_rate": round(scores.turned_away_rate, 4),
         "false_alarm_rate": round(scores.false_alarm_rate, 4),
         "service_accuracy_typed": round(typed, 4),
@@ -149,7 +150,7 @@ def _table(measured: dict[str, Any]) -> list[str]:
 
 def _set_table(named: dict[str, dict[str, Any]]) -> list[str]:
     keys = ["enquiries", "service_accuracy", "authority_accuracy", "topic_accuracy", "oos_recall",
-            "turned_away_rate", "service_accuracy_typed", "service_accuracy_spoken", "trap_accuracy",
+            "oos_answered_as_conversation", "turned_away_rate", "service_accuracy_typed", "service_accuracy_spoken", "trap_accuracy",
             "long_tail_service_accuracy", "long_tail_topic_accuracy", "asked_one_question",
             "service_accuracy_after_question"]
     rows = ["| measure | " + " | ".join(named) + " |", "|---|" + "---|" * len(named)]

@@ -28,6 +28,11 @@ SETS_DIR = ROOT / "tests" / "sets"
 DEVELOPMENT = SETS_DIR / "development.yml"
 TEST = SETS_DIR / "test.yml"
 STYLES = ("typed", "spoken")
+# Intents that answer the conversation itself. An out-of-scope enquiry such as
+# "real person please" that gets one of them is not caught (the recall counts
+# only "not a council service"), but it is not misrouted either: the figure
+# oos_answered_as_conversation says how many.
+CONVERSATION = frozenset({"greet", "goodbye", "thanks", "bot_challenge", "request_human"})
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class Scores:
     topic_total: int = 0
     total_oos: int = 0
     oos_caught: int = 0
+    oos_conversation: int = 0  # out of scope, not caught, but answered as conversation (hello, a person)
     false_alarms: int = 0   # in scope, told "not a council service" or "not understood"
     turned_away: int = 0    # in scope, routed to no council service at all (false alarms included)
     clarified: int = 0      # in scope, asked one question first
@@ -172,6 +178,7 @@ def score(examples: Iterable[Example], routes: Iterable[Route], catalogue: Catal
         if example.service == OUT_OF_SCOPE:
             scores.total_oos += 1
             scores.oos_caught += right
+            scores.oos_conversation += predicted is None and route.intent in CONVERSATION
         else:
             scores.total_in_scope += 1
             scores.service_right += right

@@ -38,3 +38,16 @@ def test_counts() -> None:
     assert scores.style_accuracy("spoken") == pytest.approx(0 / 2)
     assert scores.confusion[("out_of_scope", "none")] == 1
     assert len(scores.mistakes) == 3
+
+
+def test_out_of_scope_answered_as_conversation_is_counted_apart_not_caught() -> None:
+    examples = [Example(t, "out_of_scope", "typed") for t in "abcd"]
+    routes = [
+        Route("a", None, None, 0.9, "request_human"),  # "real person please": a person is offered
+        Route("b", None, None, 0.9, "greet"),
+        Route("c", None, None, 0.9, "council_tax_unknown_intent"),  # not a conversation intent
+        Route("d", "out_of_scope", "external", 0.9, "out_of_scope"),
+    ]
+    scores = score(examples, routes)
+    assert scores.oos_recall == pytest.approx(1 / 4)
+    assert scores.oos_conversation == 2
