@@ -31,7 +31,7 @@ import numpy as np
 from bot.catalogue import default_catalogue
 from bot.clarifications import Clarifications, default_clarifications
 from bot.evaluation import DEVELOPMENT, Example, Scores, load_set, score
-from bot.nlu import hearing, minilm
+from bot.nlu import minilm
 from bot.nlu.topic_scoring import Index, Params, Scored, clauses, score_similarities
 from bot.paths import REPORTS_DIR, VAR_DIR
 from bot.routing import FALLBACK, Route, route_from_parse
@@ -95,25 +95,29 @@ async def parse_without_blend(model: Path, texts: list[str]) -> tuple[Index, lis
     agent = Agent.load(str(model))
     component = _component(agent)
     index = component.index
-    captured: list[dict[str, float]] = []
+    captured: list[tuple[dict[str, float], np.ndarray]] = []
 
     def capture(message: Any) -> None:
-        captured.append({str(r["name"]): float(r["confidence"]) for r in message.get(INTENT_RANKING_KEY) or []})
+        """The classifier's ranking and the message's own sentence vector, as
+        the live blend would see them."""
+        ranking = {str(r["name"]): float(r["confidence"]) for r in message.get(INTENT_RANKING_KEY) or []}
+        captured.append((ranking, component._sentence_vector(message)))
         return None
 
     component.scored = capture
-    encoder = minilm.shared_model()
-    wholes = [e.sentence for e in encoder.encode([hearing.for_matching(t) for t in texts])]
     pieces = [clauses(text, Params()) for text in texts]
     flat = [p for group in pieces for p in group]
-    encoded = iter([e.sentence for e in encoder.encode(flat)] if flat else [])
+    encoded = iter([e.sentence for e in minilm.shared_model().encode(flat)] if flat else [])
     parsed = []
-    for text, whole, group in zip(texts, wholes, pieces):
+    for text, group in zip(texts, pieces):
         captured.clear()
         result = await agent.parse_message(text)
+        if not captured or captured[0][1] is None:
+            raise RuntimeError(f"the blend did not see {text!r} (a button payload or no words?)")
+        ranking, whole = captured[0]
         clause_vectors = [next(encoded) for _ in group]
         best = (np.stack(clause_vectors) @ index.vectors.T).max(0) if clause_vectors else None
-        parsed.append(Parsed(dict(captured[0]) if captured else {}, list(result.get("entities") or []),
+        parsed.append(Parsed(ranking, list(result.get("entities") or []),
                              whole @ index.vectors.T, best, component.knows_a_word(text)))
     return index, parsed
 
