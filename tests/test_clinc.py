@@ -157,10 +157,11 @@ def test_the_variant_is_config_yml_without_the_council_only_components() -> None
 def test_training_data_survives_rasas_yaml_round_trip(tmp_path: Path) -> None:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    examples = [("what's 'life is good': in french? #now", "translate"), ("- yes: [no]", "oos")]
+    examples = [("what's 'life is good': in french? #now", "translate"), ("- yes: [no]", OOS)]
     clinc.write_training_data(examples, tmp_path / "nlu.yml")
     loaded = load_data(str(tmp_path / "nlu.yml"))
-    assert sorted((m.get("text"), m.get("intent")) for m in loaded.training_examples) == sorted(examples)
+    expected = [("what's 'life is good': in french? #now", "translate"), ("- yes: [no]", "out_of_scope")]
+    assert sorted((m.get("text"), m.get("intent")) for m in loaded.training_examples) == sorted(expected)
 
 
 def _figures() -> dict:
@@ -169,6 +170,8 @@ def _figures() -> dict:
             "threshold_rule": clinc.THRESHOLD_RULE, "training_seconds": 600.0, "training_examples": 15100,
             "load_average": 2.5, "latency_p50_ms": 20.0, "latency_p95_ms": 30.0, "latency_queries": 500,
             "batch_size": clinc.BATCH, "batch_throughput_per_s": 90.0,
+            "weight": 3.0, "val_by_weight": [{"weight": 3.0, "threshold": 0.47, "in_scope_accuracy": 0.95,
+                                              "oos_recall": 0.65}],
             "val_sweep": [{"threshold": 0.0, "in_scope_accuracy": 0.96, "oos_recall": 0.4},
                           {"threshold": 0.47, "in_scope_accuracy": 0.95, "oos_recall": 0.65}],
             "differences_from_config_yml": clinc.differences(), "pipeline": clinc.variant_config()["pipeline"]}
@@ -179,7 +182,8 @@ def test_the_report_puts_our_rows_beside_the_published_table() -> None:
     for name, scheme, accuracy, recall in clinc.PUBLISHED:
         assert f"| {name} | {scheme} | {accuracy} | {recall} |" in report
     assert "| oos-train | **94.1** | **41.0** |" in report
-    assert "| oos-train + threshold 0.47 on val | **94.1** | **62.0** |" in report
+    assert "| oos-train + oos weight 3 and threshold 0.47 on val | **94.1** | **62.0** |" in report
+    assert "| 3 | 0.47 | 95.0 | 65.0 |" in report
     assert "| 0.47 (chosen) | 95.0 | 65.0 |" in report
     assert "| training_seconds | <= 900.0 | 600.0 | yes |" in report
     assert "- name: bot.nlu.linear_classifier.LinearIntentClassifier" in report
@@ -203,3 +207,39 @@ def test_the_shared_data_has_the_published_shape() -> None:
     sizes = [len(getattr(data, split)) for split in clinc.SPLITS]
     assert sizes == [15000, 3000, 4500, 100, 100, 1000]
     assert len({intent for _, intent in data.train}) == 150
+
+
+def test_a_weighed_up_oos_takes_the_top_or_lowers_the_winners_confidence() -> None:
+    # balance 0.5, oos 0.2: weighed 2, oos is 0.4 of 1.2 and balance 0.5 of 1.2.
+    kept = clinc.weigh(Prediction("balance", 0.5, 0.2), 2.0)
+    assert kept.intent == "balance" and kept.confidence == pytest.approx(0.5 / 1.2)
+    assert kept.out_of_scope == pytest.approx(0.4 / 1.2)
+    # weighed 3, oos is 0.6 of 1.4 and beats balance.
+    taken = clinc.weigh(Prediction("balance", 0.5, 0.2), 3.0)
+    assert taken.intent == OOS and taken.confidence == pytest.approx(0.6 / 1.4)
+    on_top = clinc.weigh(Prediction(OOS, 0.5, 0.5), 3.0)
+    assert on_top.intent == OOS and on_top.confidence == pytest.approx(1.5 / 2.0)
+    assert clinc.weigh(Prediction("balance", 0.5, 0.2), 1.0) == Prediction("balance", 0.5, 0.2)
+
+
+def test_the_weight_is_chosen_on_val_with_the_threshold_and_ties_go_to_the_lowest() -> None:
+    golds = ["balance"] * 50 + [OOS] * 4
+    in_scope = [Prediction("balance", 0.9, 0.05)] * 45 + [Prediction("balance", 0.55, 0.05)] * 5
+    # These oos queries are confidently wrong: no threshold catches them
+    # without losing five in-scope ones (90%, below the floor), but their
+    # oos share is high.
+    oos = [Prediction("balance", 0.6, 0.35)] * 4
+    weight, threshold = clinc.choose_setting(golds, in_scope + oos)
+    assert weight == 2.0  # 0.7 > 0.6 at weight 2; weight 1 catches nothing
+    assert clinc.figures_at(golds, in_scope + oos, threshold, weight).oos_recall == 1.0
+    # Where no weight helps, the lowest (1) is kept.
+    plain = [Prediction("balance", 0.3, 0.01)] * 4
+    assert clinc.choose_setting(golds, in_scope + plain)[0] == 1.0
+
+
+def test_the_predictor_reads_out_of_scope_back_as_oos_with_its_confidence() -> None:
+    ranking = [{"name": "balance", "confidence": 0.7}, {"name": "out_of_scope", "confidence": 0.2}]
+    assert clinc.RasaPredictor._top({"name": "balance", "confidence": 0.7}, ranking) == Prediction("balance", 0.7, 0.2)
+    assert clinc.RasaPredictor._top({"name": "out_of_scope", "confidence": 0.8},
+                                    [{"name": "out_of_scope", "confidence": 0.8}]) == Prediction(OOS, 0.8, 0.8)
+    assert clinc.RasaPredictor._top({"name": "balance", "confidence": 0.9}) == Prediction("balance", 0.9, 0.0)

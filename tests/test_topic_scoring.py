@@ -97,3 +97,15 @@ def test_the_out_of_scope_weight_tips_a_disagreement_but_not_a_consensus() -> No
     assert score(oos, query, agreed, blunt).intent[0] == "out_of_scope"
     disputed = {"licensing": 0.4, "out_of_scope": 0.6}  # the classifier puts it first: the weight applies
     assert score(oos, query, disputed, heavy).intent[0] == "out_of_scope"
+
+
+def test_the_ranking_shows_ten_intents_and_out_of_scope_wherever_it_came() -> None:
+    from bot.nlu.topic_classifier import ranking_shown
+
+    intents = [(f"service_{n}", 0.5 / (n + 1)) for n in range(14)] + [("out_of_scope", 0.001)]
+    shown = ranking_shown(intents)
+    assert [r["name"] for r in shown] == [f"service_{n}" for n in range(10)] + ["out_of_scope"]
+    assert shown[-1]["confidence"] == 0.001
+    near_the_top = [("out_of_scope", 0.6)] + intents[:12]
+    assert [r["name"] for r in ranking_shown(near_the_top)].count("out_of_scope") == 1
+    assert len(ranking_shown(near_the_top)) == 10

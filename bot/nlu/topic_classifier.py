@@ -40,11 +40,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import minilm
 from bot.nlu.language import WORD_RE
-from bot.nlu.topic_scoring import Index, Params, Scored, clauses, score
+from bot.nlu.topic_scoring import OUT_OF_SCOPE, Index, Params, Scored, clauses, score
 
 TOPIC = "topic"
 TOPIC_RANKING = "topic_ranking"
 RANKING_LENGTH = 6
+RANKING_SHOWN = 10  # intents in intent_ranking, as Rasa's own classifiers give
 INDEX_FILE = "topic_index.npz"
 
 
@@ -66,6 +67,15 @@ def example_topic(message: Message) -> str | None:
     intent_metadata = metadata.get(METADATA_INTENT) if isinstance(metadata, dict) else None
     topic = intent_metadata.get(TOPIC) if isinstance(intent_metadata, dict) else None
     return str(topic) if topic else None
+
+
+def ranking_shown(intents: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    """The ten likeliest intents, and out of scope wherever it came: its
+    confidence is what a weighting of it would start from (the CLINC150
+    bench weighs it on val)."""
+    shown = intents[:RANKING_SHOWN]
+    shown += [(n, c) for n, c in intents[RANKING_SHOWN:] if n == OUT_OF_SCOPE]
+    return [{"name": n, "confidence": round(c, 6)} for n, c in shown]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -191,9 +201,7 @@ class CouncilTopicClassifier(GraphComponent, IntentClassifier):
                 result = Scored([(n, 0.0) for n, _ in result.intents], [(t, of, 0.0) for t, of, _ in result.topics])
                 confidence = 0.0
             message.set(INTENT, {"name": name, "confidence": round(confidence, 6)}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY,
-                        [{"name": n, "confidence": round(c, 6)} for n, c in result.intents[:10]],
-                        add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking_shown(result.intents), add_to_output=True)
             mine = [(t, c) for t, of, c in result.topics if of == name]
             total = sum(c for _, c in mine)
             topic = {"name": mine[0][0], "confidence": round(mine[0][1] / total, 6)} if mine and total > 0 else None
