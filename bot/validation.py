@@ -13,6 +13,7 @@ from bot.clarifications import load_clarifications
 from bot.handoff_rules import load_handoff_rules
 from bot.paths import DATA_DIR, ROOT
 from bot.postcodes import load_postcodes
+from bot.safety import load_safety
 from bot.signposts import load_signposts
 from bot.topics import load_topics
 from bot.training import CONFIG, DOMAIN, training_files
@@ -30,8 +31,12 @@ def consistency_problems() -> list[str]:
         load_signposts()
         load_handoff_rules()
         topics = load_topics(catalogue=catalogue)
+        safety = load_safety()
     except CatalogueError as exc:
         return [str(exc)]
+    crisis = topics.get(safety.topic)
+    if crisis is None or crisis.routable:
+        problems.append(f"safety.yml: topic {safety.topic} must be an out-of-scope topic of data/topics.yml")
     problems += topic_problems(load_examples(), topics)
     domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
     intents = set(domain.get("intents") or [])

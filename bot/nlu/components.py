@@ -7,6 +7,9 @@ bot/config.yml by their dotted path).
   English NLU cannot read (no words, another language) into nlu_fallback and
   says why in an `input_problem` entity, so the bot can answer helpfully
   instead of guessing a service.
+- `CrisisSafetyNet`: last, turns a message saying the writer may be at risk
+  of harming themselves (data/safety.yml) into out_of_scope with the crisis
+  topic, whatever the classifier made of the rest; an emergency stays one.
 """
 
 from __future__ import annotations
@@ -36,9 +39,12 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import entities, hearing, language, minilm
+from bot.safety import default_safety
 
 INPUT_PROBLEM = "input_problem"
 FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+EMERGENCY_INTENT = "emergency"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -101,6 +107,45 @@ class UnreadableInputGuard(GraphComponent, IntentClassifier):
             problem_entity = {"entity": INPUT_PROBLEM, "value": problem, "start": 0, "end": 0,
                               "confidence": 1.0, "extractor": type(self).__name__}
             message.set(ENTITIES, message.get(ENTITIES, []) + [problem_entity], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class CrisisSafetyNet(GraphComponent, IntentClassifier):
+    """A message with a phrase of data/safety.yml is out_of_scope with the
+    crisis topic (confidence 1), so the bot answers with NHS 111's mental
+    health option, Samaritans and 999 first. An emergency is left as it is."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [IntentClassifier]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CrisisSafetyNet":
+        default_safety()  # read data/safety.yml now: a broken file fails at start, not on a caller
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        net = default_safety()
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = (message.get(INTENT) or {}).get("name")
+            if text.startswith("/") or intent == EMERGENCY_INTENT or not net.at_risk(text):
+                continue
+            chosen = {"name": OUT_OF_SCOPE_INTENT, "confidence": 1.0}
+            message.set(INTENT, chosen, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != OUT_OF_SCOPE_INTENT]
+            message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
+            message.set("topic", {"name": net.topic, "confidence": 1.0}, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
