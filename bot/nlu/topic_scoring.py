@@ -113,15 +113,16 @@ def _group_top_k(sims: np.ndarray, groups: np.ndarray, count: int, k: int) -> np
     fewer examples); -1 for a group with none."""
     keep = groups >= 0
     sims, groups = sims[keep], groups[keep]
-    order = np.lexsort((-sims, groups))
+    # Group ascending, similarity descending, in one sort: a similarity lies
+    # in [-1, 1], so group * 4 - similarity keeps the groups apart (half the
+    # time of a two-key lexsort, which was a tenth of a parse).
+    order = np.argsort(groups * 4.0 - sims, kind="stable")
     sorted_groups = groups[order]
     starts = np.searchsorted(sorted_groups, np.arange(count))
     rank = np.arange(len(order)) - starts[sorted_groups]
     take = rank < k
-    totals = np.zeros(count, dtype=np.float64)
-    counts = np.zeros(count, dtype=np.float64)
-    np.add.at(totals, sorted_groups[take], sims[order][take])
-    np.add.at(counts, sorted_groups[take], 1.0)
+    totals = np.bincount(sorted_groups[take], weights=sims[order][take], minlength=count)
+    counts = np.bincount(sorted_groups[take], minlength=count).astype(np.float64)
     return np.where(counts > 0, totals / np.maximum(counts, 1.0), -1.0)
 
 
