@@ -350,7 +350,7 @@ def render_markdown(figures: dict[str, Any]) -> str:
         *(f"| {name} | {scheme} | {accuracy} | {recall} |" for name, scheme, accuracy, recall in PUBLISHED),
         (f"| **this project (config.yml variant)** | oos-train | **{_percent(bare['in_scope_accuracy'])}** | "
          f"**{_percent(bare['oos_recall'])}** |"),
-        (f"| **this project (config.yml variant)** | oos-train + oos weight {figures.get('weight', 1.0):g} and "
+        (f"| **this project (config.yml variant)** | oos-train + oos weight {figures['weight']:g} and "
          f"threshold {figures['threshold']:.2f} on val | "
          f"**{_percent(test['in_scope_accuracy'])}** | **{_percent(test['oos_recall'])}** |"),
         "",
@@ -371,14 +371,14 @@ def render_markdown(figures: dict[str, Any]) -> str:
         "## Weight and threshold (chosen on val + oos_val only)",
         "",
         (f"Rule: {figures['threshold_rule']}, over each out-of-scope weight in {', '.join(f'{w:g}' for w in WEIGHTS)} "
-         f"(ties to the lowest weight). Chosen: weight {figures.get('weight', 1.0):g}, threshold "
+         f"(ties to the lowest weight). Chosen: weight {figures['weight']:g}, threshold "
          f"{figures['threshold']:.2f}. oos's confidence is weighed up, the ranking renormalised; below the "
          "threshold the query is out of scope."),
         "",
         "| weight | its threshold by the rule | val in-scope accuracy % | val out-of-scope recall % |",
         "|---|---|---|---|",
         *(f"| {row['weight']:g} | {row['threshold']:.2f} | {_percent(row['in_scope_accuracy'])} | "
-          f"{_percent(row['oos_recall'])} |" for row in figures.get("val_by_weight", [])),
+          f"{_percent(row['oos_recall'])} |" for row in figures["val_by_weight"]),
         "",
         "At the chosen weight:",
         "",

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from bot.catalogue import CatalogueError
+from bot.catalogue import CatalogueError, _read
 from bot.paths import DATA_DIR
 
 SAFETY_FILE = DATA_DIR / "safety.yml"
@@ -38,12 +36,7 @@ class SafetyNet:
 
 def load_safety(path: Path = SAFETY_FILE) -> SafetyNet:
     """The net, or CatalogueError naming what is wrong."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError(f"{path.name}: file is missing") from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path.name}: not valid YAML: {exc}") from None
+    raw = _read(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("topic"), str) or not isinstance(raw.get("phrases"), list):
         raise CatalogueError(f"{path.name}: needs a topic (an id) and a list of phrases")
     phrases = []

@@ -39,11 +39,12 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import entities, hearing, language, minilm
+from bot.nlu.topic_classifier import TOPIC
+from bot.nlu.topic_scoring import OUT_OF_SCOPE
 from bot.safety import default_safety
 
 INPUT_PROBLEM = "input_problem"
 FALLBACK_INTENT = "nlu_fallback"
-OUT_OF_SCOPE_INTENT = "out_of_scope"
 EMERGENCY_INTENT = "emergency"
 
 
@@ -77,9 +78,9 @@ class CouncilEntityExtractor(GraphComponent, EntityExtractorMixin):
         return training_data
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class UnreadableInputGuard(GraphComponent, IntentClassifier):
-    """Marks input with no words or in another language as nlu_fallback."""
+class IntentOverride(GraphComponent, IntentClassifier):
+    """After the classifiers: a rule that, where it applies, sets the intent
+    outright (confidence 1, first in the ranking). Untrained."""
 
     @classmethod
     def required_components(cls) -> List[type]:
@@ -92,36 +93,41 @@ class UnreadableInputGuard(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "UnreadableInputGuard":
+    ) -> "IntentOverride":
         return cls()
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            problem = language.assess(message.get(TEXT) or "")
-            if problem is None:
-                continue
-            fallback = {"name": FALLBACK_INTENT, "confidence": 1.0}
-            message.set(INTENT, fallback, add_to_output=True)
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
-            message.set(INTENT_RANKING_KEY, [fallback] + ranking, add_to_output=True)
-            problem_entity = {"entity": INPUT_PROBLEM, "value": problem, "start": 0, "end": 0,
-                              "confidence": 1.0, "extractor": type(self).__name__}
-            message.set(ENTITIES, message.get(ENTITIES, []) + [problem_entity], add_to_output=True)
-        return messages
+    @staticmethod
+    def override(message: Message, intent: str) -> None:
+        chosen = {"name": intent, "confidence": 1.0}
+        message.set(INTENT, chosen, add_to_output=True)
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
+        message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class CrisisSafetyNet(GraphComponent, IntentClassifier):
+class UnreadableInputGuard(IntentOverride):
+    """Marks input with no words or in another language as nlu_fallback."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            problem = language.assess(message.get(TEXT) or "")
+            if problem is None:
+                continue
+            self.override(message, FALLBACK_INTENT)
+            problem_entity = {"entity": INPUT_PROBLEM, "value": problem, "start": 0, "end": 0,
+                              "confidence": 1.0, "extractor": type(self).__name__}
+            message.set(ENTITIES, message.get(ENTITIES, []) + [problem_entity], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class CrisisSafetyNet(IntentOverride):
     """A message with a phrase of data/safety.yml is out_of_scope with the
     crisis topic (confidence 1), so the bot answers with NHS 111's mental
     health option, Samaritans and 999 first. An emergency is left as it is."""
-
-    @classmethod
-    def required_components(cls) -> List[type]:
-        return [IntentClassifier]
 
     @classmethod
     def create(
@@ -141,15 +147,9 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
             intent = (message.get(INTENT) or {}).get("name")
             if text.startswith("/") or intent == EMERGENCY_INTENT or not net.at_risk(text):
                 continue
-            chosen = {"name": OUT_OF_SCOPE_INTENT, "confidence": 1.0}
-            message.set(INTENT, chosen, add_to_output=True)
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != OUT_OF_SCOPE_INTENT]
-            message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
-            message.set("topic", {"name": net.topic, "confidence": 1.0}, add_to_output=True)
+            self.override(message, OUT_OF_SCOPE)
+            message.set(TOPIC, {"name": net.topic, "confidence": 1.0}, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
