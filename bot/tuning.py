@@ -27,18 +27,33 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+import yaml
 
 from bot.catalogue import default_catalogue
 from bot.clarifications import Clarifications, default_clarifications
 from bot.evaluation import DEVELOPMENT, Example, Scores, load_set, score
 from bot.nlu import minilm
+from bot.nlu.components import EMERGENCY_INTENT, EmergencyFirst, emergency_share
 from bot.nlu.topic_scoring import Index, Params, Scored, clauses, score_similarities
 from bot.paths import REPORTS_DIR, VAR_DIR
 from bot.routing import FALLBACK, Route, route_from_parse
 from bot.topics import default_topics
+from bot.training import CONFIG
 
 OOS_FLOOR = 0.93
 TURNED_AWAY_CEILING = 0.015
+
+def _emergency_floor() -> float:
+    """EmergencyFirst's floor as bot/config.yml sets it (not swept: a safety
+    rule, not a trade of one score for another)."""
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    for component in config.get("pipeline") or []:
+        if str(component.get("name", "")).endswith(".EmergencyFirst"):
+            return float(component.get("floor", EmergencyFirst.get_default_config()["floor"]))
+    return 2.0  # not in the pipeline: never fires
+
+
+EMERGENCY_FLOOR = _emergency_floor()
 
 GRID = {
     # Narrowed from earlier sweeps (docs/understanding.md): k=2, knn_weight 0.3
@@ -131,7 +146,8 @@ def blended(parsed: Parsed, index: Index, params: Params) -> Any:
 
 def parse_dict(text: str, parsed: Parsed, scored: Any, threshold: float) -> dict[str, Any]:
     """The parse the live pipeline would produce: the blend `scored`, then
-    the FallbackClassifier at `threshold` and the unreadable-input guard."""
+    the FallbackClassifier at `threshold`, EmergencyFirst and the
+    unreadable-input guard."""
     name, confidence = scored.intent
     if not parsed.knows_a_word:
         scored = Scored([(n, 0.0) for n, _ in scored.intents], [(t, of, 0.0) for t, of, _ in scored.topics])
@@ -140,9 +156,13 @@ def parse_dict(text: str, parsed: Parsed, scored: Any, threshold: float) -> dict
     total = sum(c for _, c in mine)
     intent = {"name": name, "confidence": confidence}
     ranking = [{"name": n, "confidence": c} for n, c in scored.intents[:10]]
-    if any(e.get("entity") == "input_problem" for e in parsed.entities) or confidence < threshold:
+    unreadable = any(e.get("entity") == "input_problem" for e in parsed.entities)
+    if unreadable or confidence < threshold:
         intent = {"name": FALLBACK, "confidence": 1.0 if confidence >= threshold else threshold}
         ranking = [intent] + ranking
+    if not unreadable and intent["name"] != EMERGENCY_INTENT and emergency_share(ranking) >= EMERGENCY_FLOOR:
+        intent = {"name": EMERGENCY_INTENT, "confidence": 1.0}
+        ranking = [intent] + [r for r in ranking if r["name"] != EMERGENCY_INTENT]
     return {
         "text": text,
         "intent": intent,

@@ -60,6 +60,36 @@ def test_the_net_overrides_any_intent_but_an_emergency() -> None:
     assert button.get("intent")["name"] == "council_housing"
 
 
+def _first(text: str, ranking: list[tuple[str, float]], floor: float = 0.2) -> Any:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.components import EmergencyFirst
+
+    message = Message.build(text=text)
+    message.set("intent", {"name": ranking[0][0], "confidence": ranking[0][1]})
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking])
+    return EmergencyFirst(floor).process([message])[0]
+
+
+def test_a_possible_emergency_comes_first_even_when_another_service_led() -> None:
+    fire = _first("next door is on fire", [("environmental_health", 0.48), ("emergency", 0.45)])
+    assert fire.get("intent") == {"name": "emergency", "confidence": 1.0}
+    assert [r["name"] for r in fire.get("intent_ranking")] == ["emergency", "environmental_health"]
+    unsure = _first("man in the water", [("nlu_fallback", 0.3), ("out_of_scope", 0.28), ("emergency", 0.24)])
+    assert unsure.get("intent")["name"] == "emergency"
+    smoke = _first("bonfire smoke again", [("environmental_health", 0.9), ("emergency", 0.1)])
+    assert smoke.get("intent")["name"] == "environmental_health"
+    button = _first("/environmental_health", [("environmental_health", 0.5), ("emergency", 0.5)])
+    assert button.get("intent")["name"] == "environmental_health"
+
+
+def test_the_emergency_floor_must_be_a_share() -> None:
+    from bot.nlu.components import EmergencyFirst
+
+    with pytest.raises(ValueError, match="floor must be above 0"):
+        EmergencyFirst.create({"floor": 0}, None, None, None)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("text, problem", [
     ("topic: x\n", "needs a topic"),
     ("topic: x\nphrases: [\"Don't want to live\"]\n", "must be written as 'dont want to live'"),
@@ -89,3 +119,11 @@ async def test_the_resident_hears_samaritans_and_111(agent_open: Any) -> None:
     replies = await Conversation(agent_open).say("my carer has stopped coming and i feel like ending it all")
     said = texts(replies)
     assert "116 123" in said and "111" in said
+
+
+@pytest.mark.model
+async def test_a_fire_told_with_smoke_and_neighbours_is_an_emergency_not_bonfire_smoke(router: Any) -> None:
+    route = await router.route("smoke coming out of next doors roof and i can see flames, i think shes still in there")
+    assert (route.service, route.topic) == ("out_of_scope", "oos_emergency")
+    smoke = await router.route("my neighbour has a bonfire every sunday and the smoke comes in my windows")
+    assert smoke.topic == "bonfire_smoke"

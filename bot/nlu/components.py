@@ -7,6 +7,10 @@ bot/config.yml by their dotted path).
   English NLU cannot read (no words, another language) into nlu_fallback and
   says why in an `input_problem` entity, so the bot can answer helpfully
   instead of guessing a service.
+- `EmergencyFirst`: after the FallbackClassifier, makes a message an
+  emergency when the blend gives "emergency" at least `floor` of its vote,
+  even where another service or "not understood" came first: a fire with
+  someone inside is never answered with the bonfire-smoke page.
 - `CrisisSafetyNet`: last, turns a message saying the writer may be at risk
   of harming themselves (data/safety.yml) into out_of_scope with the crisis
   topic, whatever the classifier made of the rest; an emergency stays one.
@@ -121,6 +125,48 @@ class UnreadableInputGuard(IntentOverride):
                               "confidence": 1.0, "extractor": type(self).__name__}
             message.set(ENTITIES, message.get(ENTITIES, []) + [problem_entity], add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class EmergencyFirst(IntentOverride):
+    """A message the blend thinks may be an emergency (its confidence in
+    "emergency" at least `floor`) is an emergency: 999 comes first. A false
+    alarm costs a sentence; a missed fire costs more."""
+
+    def __init__(self, floor: float) -> None:
+        self.floor = floor
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"floor": 0.2}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "EmergencyFirst":
+        floor = float(config.get("floor", cls.get_default_config()["floor"]))
+        if not 0.0 < floor <= 1.0:
+            raise ValueError(f"EmergencyFirst: floor must be above 0 and at most 1, not {floor}")
+        return cls(floor)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/") or (message.get(INTENT) or {}).get("name") == EMERGENCY_INTENT:
+                continue
+            if emergency_share(message.get(INTENT_RANKING_KEY) or []) >= self.floor:
+                self.override(message, EMERGENCY_INTENT)
+        return messages
+
+
+def emergency_share(ranking: List[Dict[Text, Any]]) -> float:
+    """The confidence a ranking gives "emergency" (0 if it is not there)."""
+    return max((float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == EMERGENCY_INTENT),
+               default=0.0)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
