@@ -63,6 +63,8 @@ DROPPED: tuple[tuple[dict[str, str], str], ...] = (
      "council entities (postcodes, references); CLINC150 labels no entities"),
     ({"name": "bot.nlu.components.UnreadableInputGuard"},
      "council-only: turns non-English input into nlu_fallback, which is no CLINC150 label"),
+    ({"name": "bot.nlu.components.EmergencyFirst"},
+     "council-only: puts the council's emergency intent first, which is no CLINC150 label"),
     ({"name": "bot.nlu.components.CrisisSafetyNet"},
      "council-only: answers words of self-harm with the council's crisis signpost, which is no CLINC150 label"),
     ({"name": "FallbackClassifier"},
