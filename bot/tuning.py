@@ -11,7 +11,10 @@ with the grid's best rows and the rule that picked the setting.
 The rule: among settings whose out-of-scope recall is at least OOS_FLOOR and
 whose turned-away rate is at most TURNED_AWAY_CEILING on the development set,
 the highest service accuracy, then council accuracy, then topic accuracy,
-then the fewest questions asked.
+then the fewest questions asked, then the most room inside the nearer bound
+(settings that tie on all of those differ only in which enquiries sit on the
+edge; the one furthest from its bounds is least likely to cross one on new
+enquiries).
 """
 
 from __future__ import annotations
@@ -177,8 +180,14 @@ def _meets(scores: Scores) -> bool:
     return scores.oos_recall >= OOS_FLOOR and scores.turned_away_rate <= TURNED_AWAY_CEILING
 
 
+def _headroom(scores: Scores) -> float:
+    """How far the setting sits inside the nearer of the two bounds."""
+    return min(scores.oos_recall - OOS_FLOOR, TURNED_AWAY_CEILING - scores.turned_away_rate)
+
+
 def _key(scores: Scores) -> tuple[float, ...]:
-    return (scores.service_accuracy, scores.authority_accuracy, scores.topic_accuracy, -scores.clarified_rate)
+    return (scores.service_accuracy, scores.authority_accuracy, scores.topic_accuracy, -scores.clarified_rate,
+            round(_headroom(scores), 4))
 
 
 def _rule(scores: Scores) -> tuple[float, ...]:
@@ -259,7 +268,7 @@ def run_tune(model: Path, path: Path = DEVELOPMENT, grid: dict[str, Iterable[Any
     header = list(chosen)
     lines = [f"# Development-set sweep ({len(examples)} enquiries, {len(results)} settings)", "",
              f"Rule: out-of-scope recall >= {OOS_FLOOR}, turned away <= {TURNED_AWAY_CEILING}; then service, "
-             "council, topic accuracy, fewest questions.", "", "Chosen:", "",
+             "council, topic accuracy, fewest questions, most room inside the nearer bound.", "", "Chosen:", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
              "| " + " | ".join(str(chosen[h]) for h in header) + " |", "", "Best by the rule:", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
