@@ -116,6 +116,9 @@ def answer_to_pending(tracker: Tracker) -> tuple[str, str | None] | None:
     if route.service in {t.service for t in pending} and route.intent != CHOOSE:
         chosen = next(t for t in pending if t.service == route.service)
         return chosen.service, chosen.id
+    named = default_clarifications().named_answer(pending, context.latest_text(tracker))
+    if named is not None:
+        return named.service, named.id
     moved_on = route.service is not None and default_catalogue().services[route.service].routable
     if moved_on and route.intent in default_catalogue().services and route.clarify is None:
         return str(route.service), route.topic

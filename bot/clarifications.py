@@ -24,6 +24,9 @@ from bot.topics import Topic
 
 ORDINALS = ({"first", "1", "one", "former"}, {"second", "2", "two", "latter", "other"})
 PENDING_SEPARATOR = "|"
+# A reply to a question of at most this many words that names one option
+# answers it, whatever else the NLU hears in it; a longer one may be a new enquiry.
+SHORT_ANSWER_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,9 @@ def _contains(text: str, phrase: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", text) is not None
 
 
-def pick(words: Sequence[Sequence[str]], text: str, ranking: Sequence[Mapping[str, object]],
-         services: Sequence[str]) -> int:
-    """Which of two options an answer picks (0 or 1), whatever it says."""
+def pick_by_words(words: Sequence[Sequence[str]], text: str) -> int | None:
+    """Which of two options an answer names (0 or 1) by an ordinal or by the
+    options' words; None if it names neither or both."""
     lowered = text.lower()
     # "the second one", "the other one": the "one" is not "number one".
     tokens = set(re.findall(r"\w+", re.sub(r"\b(first|second|other|former|latter|last) ones?\b", r"\1", lowered)))
@@ -73,6 +76,15 @@ def pick(words: Sequence[Sequence[str]], text: str, ranking: Sequence[Mapping[st
         return scores.index(max(scores))
     if len(picked) == 1:
         return picked[0]
+    return None
+
+
+def pick(words: Sequence[Sequence[str]], text: str, ranking: Sequence[Mapping[str, object]],
+         services: Sequence[str]) -> int:
+    """Which of two options an answer picks (0 or 1), whatever it says."""
+    by_words = pick_by_words(words, text)
+    if by_words is not None:
+        return by_words
     for entry in ranking:
         if entry.get("name") in services:
             return list(services).index(str(entry["name"]))
@@ -143,14 +155,26 @@ class Clarifications:
             text += " Say which, or press 1 for the first or 2 for the second."
         return Question(text, ordered, labels)  # type: ignore[arg-type]
 
-    def answer(self, pending: Sequence[Topic], text: str, ranking: Sequence[Mapping[str, object]]) -> Topic:
-        """The topic an answer to the question between `pending` picks."""
+    def _words(self, pending: Sequence[Topic]) -> list[tuple[str, ...]]:
         words = []
         for topic in pending:
             curated = self.for_pair(*(t.service for t in pending))
             extra = next((o.words for o in curated.options if o.service == topic.service), ()) if curated else ()
             words.append((*topic.words, *extra))
-        return pending[pick(words, text, ranking, [t.service for t in pending])]
+        return words
+
+    def answer(self, pending: Sequence[Topic], text: str, ranking: Sequence[Mapping[str, object]]) -> Topic:
+        """The topic an answer to the question between `pending` picks."""
+        return pending[pick(self._words(pending), text, ranking, [t.service for t in pending])]
+
+    def named_answer(self, pending: Sequence[Topic], text: str) -> Topic | None:
+        """The topic a short reply ("a private landlord", "the second one")
+        names outright, or None: such a reply answers the question even when
+        the NLU, reading it alone, hears another service in it."""
+        if len(re.findall(r"\w+", text)) > SHORT_ANSWER_WORDS:
+            return None
+        index = pick_by_words(self._words(pending), text)
+        return None if index is None else pending[index]
 
 
 def load_clarifications(path: Path = DATA_DIR / "clarifications.yml") -> Clarifications:

@@ -167,6 +167,12 @@ async def test_nearly_tied_confusable_services_ask_first(weekday_open: None, clo
                                                      ("on_street_parking", 0.1)], "car_parks"),
         (ActionAffirm(), "yes", "affirm", [("affirm", 0.9), ("on_street_parking", 0.05)], "on_street_parking"),
         (ActionRoute(), "actually my bin wasnt emptied", "bins_recycling", None, "bins_recycling"),
+        # A short reply naming an option answers it, though the NLU heard another service in it.
+        (ActionRoute(), "in the multi storey", "planning_building", None, "car_parks"),
+        (ActionRoute(), "on the road outside my house", "roads_highways", None, "on_street_parking"),
+        # A longer one that names no option is a new enquiry.
+        (ActionRoute(), "actually the pothole on our road is getting worse", "roads_highways", None,
+         "roads_highways"),
     ],
 )
 async def test_the_answer_to_a_clarifying_question_always_routes(
