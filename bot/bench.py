@@ -1,6 +1,6 @@
 """`python -m bot bench`: how well and how fast the bot routes.
 
-Scores the test set (the figures the README quotes), the development set
+Scores the test set (the figures docs/benchmarks.md quotes), the development set
 (where every choice was made), the project's first held-out set and GOV.UK's
 list of local services; times a training from scratch (unless
 --skip-training) and `route` after load. Writes reports/council-bench.json

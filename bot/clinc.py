@@ -83,7 +83,7 @@ CHANGES: dict[str, dict[str, tuple[Any, str]]] = {
 # threshold buys oos recall with in-scope accuracy, so it is set as far as
 # val says the accuracy target allows, with half a point kept back for the
 # difference between val and test. (Set after the first three runs, whose
-# test figures had been seen: README says so.)
+# test figures had been seen: docs/benchmarks.md says so.)
 ACCURACY_FLOOR = 0.94
 THRESHOLD_RULE = ("the threshold in 0.00-0.99 (steps of 0.01) that catches the most val oos queries while val "
                   f"in-scope accuracy stays >= {ACCURACY_FLOOR:.1%} (the 93.5% target plus half a point for val-"
