@@ -99,6 +99,20 @@ def test_the_out_of_scope_weight_tips_a_disagreement_but_not_a_consensus() -> No
     assert score(oos, query, disputed, heavy).intent[0] == "out_of_scope"
 
 
+def test_weighing_out_of_scope_up_weighs_an_emergency_with_it() -> None:
+    vectors = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1)])
+    fire = Index(vectors, ["environmental_health", "out_of_scope", "emergency"],
+                 ["bonfire_smoke", "oos_fire_safety", "oos_emergency"])
+    query = unit(0.5, 1, 0.8)[None, :]  # nearest a fire-safety signpost, then the emergency
+    ranking = {"environmental_health": 0.4, "out_of_scope": 0.3, "emergency": 0.3}
+    plain = score(fire, query, ranking, Params(knn_weight=0.5, temperature=0.05, top_k=1))
+    heavy = score(fire, query, ranking, Params(knn_weight=0.5, temperature=0.05, top_k=1, out_of_scope_weight=10.0))
+    share = dict(heavy.intents)
+    assert share["emergency"] > dict(plain.intents)["emergency"]
+    assert share["emergency"] / share["out_of_scope"] == pytest.approx(
+        dict(plain.intents)["emergency"] / dict(plain.intents)["out_of_scope"])
+
+
 def test_the_ranking_shows_ten_intents_and_out_of_scope_wherever_it_came() -> None:
     from bot.nlu.topic_classifier import ranking_shown
 

@@ -44,12 +44,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import entities, hearing, language, minilm
 from bot.nlu.topic_classifier import TOPIC
-from bot.nlu.topic_scoring import OUT_OF_SCOPE
+from bot.nlu.topic_scoring import EMERGENCY, OUT_OF_SCOPE
 from bot.safety import default_safety
 
 INPUT_PROBLEM = "input_problem"
 FALLBACK_INTENT = "nlu_fallback"
-EMERGENCY_INTENT = "emergency"
+EMERGENCY_INTENT = EMERGENCY
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)

@@ -38,10 +38,15 @@ class Params:
     # look-alikes (a housing association repair, a pothole on the M6) sit
     # close to theirs: its blended confidence is weighed up this much.
     out_of_scope_weight: float = 1.0
-    out_of_scope_needs_a_vote: bool = True  # weigh it up only where one of the two votes puts it first
+    out_of_scope_needs_a_vote: bool = True  # weigh it up only where one of the two votes puts it (or an emergency) first
 
 
 OUT_OF_SCOPE = "out_of_scope"
+# Also no council's service, and weighed with out of scope: weighing out of
+# scope alone would shrink an emergency's share beneath it (a house fire whose
+# nearest examples are fire-safety signposts), and emergency first reads that share.
+EMERGENCY = "emergency"
+NOT_COUNCIL = (OUT_OF_SCOPE, EMERGENCY)
 CLAUSES_OFF = 2.0  # a clause penalty this high switches clauses off (see Params)
 
 
@@ -151,9 +156,11 @@ def score_similarities(index: Index, sims: np.ndarray, ranking: Mapping[str, flo
     # a classifier and a nearest-neighbour vote that agree on a council intent.
     knn_top = index.intent_names[int(np.argmax(knn))] if len(knn) else None
     ranking_top = max(ranking, key=ranking.get) if ranking else None
-    voted = OUT_OF_SCOPE in (knn_top, ranking_top) or not params.out_of_scope_needs_a_vote
+    voted = bool({knn_top, ranking_top} & set(NOT_COUNCIL)) or not params.out_of_scope_needs_a_vote
     if OUT_OF_SCOPE in blended and params.out_of_scope_weight != 1.0 and voted:
-        blended[OUT_OF_SCOPE] *= params.out_of_scope_weight
+        for name in NOT_COUNCIL:
+            if name in blended:
+                blended[name] *= params.out_of_scope_weight
         total = sum(blended.values()) or 1.0
         blended = {name: value / total for name, value in blended.items()}
     intents = sorted(blended.items(), key=lambda item: -item[1])
