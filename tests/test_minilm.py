@@ -30,6 +30,17 @@ def test_batching_and_padding_do_not_change_a_vector(model) -> None:
     assert np.allclose(alone, batched[1].sentence, atol=1e-5)
 
 
+def test_the_tanh_gelu_gives_the_exact_gelus_vectors(model, monkeypatch) -> None:
+    from bot.nlu import minilm
+
+    texts = ["my mum is eighty four and since her fall she cant get in the bath, who do we ring about a walk in shower",
+             "pot hole", "counsel tacks direct debit"]
+    fast = np.stack([e.sentence for e in model.encode(texts)])
+    monkeypatch.setattr(minilm, "_gelu", minilm._gelu_exact)
+    exact = np.stack([e.sentence for e in model.encode(texts)])
+    assert np.min(np.sum(fast * exact, axis=1)) > 0.99999
+
+
 def test_word_pieces_carry_their_character_spans(model) -> None:
     encoded = model.encode(["council tacks"])[0]
     assert encoded.spans[0] == (0, 7)

@@ -45,7 +45,20 @@ def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarra
     return (x - mean) / np.sqrt(var + 1e-12) * gamma + beta
 
 
+_GELU_SCALE = np.float32(np.sqrt(2.0 / np.pi))
+_GELU_CUBIC = np.float32(0.044715)
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
+    """GELU by its tanh form. scipy's erf on float32 cost 1.4 ms a layer on a
+    long message; the tanh form takes 7 ms off a 70-word parse, and the
+    sentence vectors it gives agree with the erf form's to a cosine of
+    0.999999 (tests/test_minilm.py holds it to that)."""
+    return np.float32(0.5) * x * (np.float32(1.0) + np.tanh(_GELU_SCALE * (x + _GELU_CUBIC * x * x * x)))
+
+
+def _gelu_exact(x: np.ndarray) -> np.ndarray:
+    """GELU by erf, as BERT defines it: the reference the tanh form is held to."""
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
 
 
