@@ -20,6 +20,7 @@ enquiries).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import itertools
 import json
@@ -46,17 +47,17 @@ from bot.training import CONFIG
 OOS_FLOOR = 0.93
 TURNED_AWAY_CEILING = 0.015
 
-def _emergency_floor() -> float:
-    """EmergencyFirst's floor as bot/config.yml sets it (not swept: a safety
-    rule, not a trade of one score for another)."""
+
+@functools.cache
+def emergency_floor() -> float | None:
+    """EmergencyFirst's floor as bot/config.yml sets it, read once on first
+    use (not swept: a safety rule, not a trade of one score for another);
+    None if the pipeline has no EmergencyFirst."""
     config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     for component in config.get("pipeline") or []:
         if str(component.get("name", "")).endswith(".EmergencyFirst"):
             return float(component.get("floor", EmergencyFirst.get_default_config()["floor"]))
-    return 2.0  # not in the pipeline: never fires
-
-
-EMERGENCY_FLOOR = _emergency_floor()
+    return None
 
 GRID = {
     # Narrowed from earlier sweeps (docs/understanding.md): k=2, knn_weight 0.3
@@ -163,7 +164,9 @@ def parse_dict(text: str, parsed: Parsed, scored: Any, threshold: float) -> dict
     if unreadable or confidence < threshold:
         intent = {"name": FALLBACK, "confidence": 1.0 if confidence >= threshold else threshold}
         ranking = [intent] + ranking
-    if not unreadable and intent["name"] != EMERGENCY_INTENT and emergency_share(ranking) >= EMERGENCY_FLOOR:
+    floor = emergency_floor()
+    if floor is not None and not unreadable and intent["name"] != EMERGENCY_INTENT \
+            and emergency_share(ranking) >= floor:
         intent = {"name": EMERGENCY_INTENT, "confidence": 1.0}
         ranking = [intent] + [r for r in ranking if r["name"] != EMERGENCY_INTENT]
     return {
