@@ -17,7 +17,7 @@ train: setup ## train the model if the data or config changed (cached by fingerp
 	@$(PY) -m bot train
 
 run: setup ## train if needed, start actions, Rasa and the bridge, phone it here
-	@$(PY) -m bot run
+	@$(PY) -m devtools run
 
 test: setup ## validate the data, train if needed, run every test
 	@$(PY) -m bot validate
@@ -28,19 +28,19 @@ validate: setup ## check the catalogue and the Rasa training data
 	@$(PY) -m bot validate
 
 bench: setup ## routing quality and speed, written to reports/
-	@$(PY) -m bot bench
+	@$(PY) -m devtools bench
 
 bench-clinc: setup ## the NLU pipeline on the public CLINC150 benchmark, written to reports/
-	@$(PY) -m bot bench clinc
+	@$(PY) -m devtools bench clinc
 
 bench-bridge: train ## phone-line latency under concurrent simulated calls, written to reports/
-	@$(PY) -m telephony_bridge bench
+	@$(PY) -m devtools bench-bridge
 
 bench-handoff: setup ## case store throughput, SQLite and PostgreSQL, written to reports/
-	@$(PY) -m handoff bench
+	@$(PY) -m devtools bench-handoff
 
 call: setup ## phone a bridge that is already running (make run starts one)
-	@$(PY) -m telephony_bridge call
+	@$(PY) -m devtools call
 
 report: setup ## service levels from the call log over the last 7 days
 	@$(PY) -m telephony_bridge report

@@ -8,11 +8,11 @@ from typing import Any, Mapping
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import reach
-from bot.catalogue import default_catalogue
-from bot.centres import nearest_centre  # noqa: F401  (re-exported for the actions)
-from bot.postcodes import default_postcodes
-from bot.wording import VOICE, web_for  # noqa: F401  (re-exported for the actions)
+from council import reach
+from council.catalogue import default_catalogue
+from council.centres import nearest_centre  # noqa: F401  (re-exported for the actions)
+from council.postcodes import default_postcodes
+from council.wording import VOICE, web_for  # noqa: F401  (re-exported for the actions)
 
 CHANNELS = ("voice", "sms", "chat")
 

@@ -15,12 +15,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context, outbox
-from bot import hours
-from bot.catalogue import default_catalogue
-from bot.centres import nearest_centre
-from bot.clock import now
-from bot.handoff_rules import default_handoff_rules
-from handoff.references import new_reference, spoken
+from council import hours
+from council.catalogue import default_catalogue
+from council.centres import nearest_centre
+from council.clock import now
+from council.handoff_rules import default_handoff_rules
+from council.references import new_reference, spoken
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
 from actions.routing import current_route, route_pending_answer
-from bot import hours
-from bot.catalogue import default_catalogue
-from bot.clock import now
-from bot.postcodes import default_postcodes
-from bot.signposts import default_signposts
-from bot.topics import default_topics
+from council import hours
+from council.catalogue import default_catalogue
+from council.clock import now
+from council.postcodes import default_postcodes
+from council.signposts import default_signposts
+from council.topics import default_topics
 
 
 def _now_sentence(schedule_id: str) -> str:

@@ -15,7 +15,7 @@ A case the service refuses for good (a 4xx such as 422) is kept with
 
 Logs carry the case reference and a masked conversation id (an SMS
 conversation id is the sender's number), never the transcript. Each case
-keeps the request id of the message that made it (bot.logs): its delivery,
+keeps the request id of the message that made it (plumbing.logs): its delivery,
 however late, is logged under that id here and sent as X-Request-Id to the
 service, so its logs carry it too.
 """
@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from actions.api.handoff_client import HandoffClient, HandoffRejected, HandoffUnavailable
-from bot.logs import bind_request_id, current_request_id, reset_request_id
-from bot.paths import VAR_DIR
-from telephony_bridge.phones import mask
+from plumbing.logs import bind_request_id, current_request_id, reset_request_id
+from plumbing.paths import VAR_DIR
+from plumbing.masking import mask
 
 log = logging.getLogger(__name__)
 

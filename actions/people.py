@@ -13,9 +13,9 @@ from actions import context
 from actions.endings import say_goodbye
 from actions.handoff import make_case
 from actions.routing import ask, current_route, route_pending_answer
-from bot import hours, reach
-from bot.catalogue import default_catalogue
-from bot.nlu.language import NO_WORDS
+from council import hours, reach
+from council.catalogue import default_catalogue
+from council.language import NO_WORDS
 
 INPUT_PROBLEM = "input_problem"
 FAILURES_BEFORE_PERSON = 2

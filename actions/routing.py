@@ -2,7 +2,7 @@
 service, what happens next and how to reach it; ask one question first when
 their words fit two services about equally well.
 
-The decision itself is `bot.routing.route_from_parse`, the same one
+The decision itself is `council.routing.route_from_parse`, the same one
 `python -m bot route` and the benchmark use.
 """
 
@@ -16,10 +16,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context
 from actions.handoff import follow_up
-from bot.catalogue import default_catalogue
-from bot.clarifications import PENDING_SEPARATOR, default_clarifications
-from bot.routing import Route, route_from_parse
-from bot.topics import Topic, default_topics
+from council.catalogue import default_catalogue
+from council.clarifications import PENDING_SEPARATOR, default_clarifications
+from council.routing import Route, route_from_parse
+from council.topics import Topic, default_topics
 
 WHICH_COUNCIL = "which_council"
 CHOOSE = "choose"

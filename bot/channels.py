@@ -20,7 +20,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.logs import (
+from plumbing.logs import (
     REQUEST_ID_HEADER,
     bind_request_id,
     clean_request_id,

@@ -37,8 +37,8 @@ from typing import Any, Mapping
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot import logs
-from bot.paths import BOT_DIR, ROOT, VAR_DIR
+from plumbing import logs
+from plumbing.paths import BOT_DIR, ROOT, VAR_DIR
 
 DEFAULT_ACTION_SERVER_URL = "http://127.0.0.1:5055/webhook"
 DEFAULT_TRACKER_STORE_URL = "sqlite:///var/tracker.db"

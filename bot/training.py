@@ -14,10 +14,12 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
-from bot.paths import BOT_DIR, DATA_DIR, MODELS_DIR, ROOT
+from council import DATA_DIR
+from plumbing.paths import BOT_DIR, MODELS_DIR, ROOT
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +112,18 @@ def current_model(models_dir: Path = MODELS_DIR) -> Path | None:
     """The model for the current inputs if trained, else None."""
     target = model_path(models_dir)
     return target if target.exists() else None
+
+
+EXIT_NO_MODEL = 2
+
+
+def model_or_exit(given: str | None) -> Path:
+    path = Path(given) if given else current_model()
+    if path is None or not path.is_file():
+        where = given or "models/ for the current training data"
+        print(
+            f"No trained model found ({where}). Train one first with `python -m bot train` (or `make train`).",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_NO_MODEL)
+    return path

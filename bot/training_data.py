@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.paths import DATA_DIR
-from bot.topics import Topics
+from council import DATA_DIR
+from council.topics import Topics
 
 NLU_DIR = DATA_DIR / "nlu"
 MIN_EXAMPLES_PER_TOPIC = 8

@@ -8,14 +8,15 @@ import sys
 
 import yaml
 
-from bot.catalogue import CatalogueError, load_catalogue
-from bot.clarifications import load_clarifications
-from bot.handoff_rules import load_handoff_rules
-from bot.paths import DATA_DIR, ROOT
-from bot.postcodes import load_postcodes
-from bot.safety import load_safety
-from bot.signposts import load_signposts
-from bot.topics import load_topics
+from council.catalogue import CatalogueError, load_catalogue
+from council.clarifications import load_clarifications
+from council.handoff_rules import load_handoff_rules
+from council import DATA_DIR
+from plumbing.paths import ROOT
+from council.postcodes import load_postcodes
+from council.safety import load_safety
+from council.signposts import load_signposts
+from council.topics import load_topics
 from bot.training import CONFIG, DOMAIN, training_files
 from bot.training_data import load_examples, topic_problems
 

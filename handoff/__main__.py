@@ -15,18 +15,18 @@ import logging
 import sys
 from datetime import timedelta
 
-from bot.cli import dispatch
+from plumbing.cli import dispatch
 from handoff.settings import DEFAULT_HOST, DEFAULT_PORT, HandoffSettings, SettingsError
 
-PASS_THROUGH = {"report": "handoff.reports", "bench": "handoff.bench"}
+PASS_THROUGH = {"report": "handoff.reports"}
 ROLES = ("staff", "manager")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot import logs
-    from bot.catalogue import CatalogueError
+    from plumbing import logs
+    from council.catalogue import CatalogueError
     from handoff.app import init_app
 
     logs.configure(logging.DEBUG if args.verbose else logging.INFO, component="handoff")
@@ -54,7 +54,7 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def cmd_add_staff(args: argparse.Namespace) -> int:
-    from bot.catalogue import CatalogueError, default_catalogue
+    from council.catalogue import CatalogueError, default_catalogue
     from handoff.accounts import add_staff
     from handoff.store import CaseStore
 
@@ -85,7 +85,7 @@ def cmd_add_staff(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from bot.clock import now
+    from council.clock import now
     from handoff.store import CaseStore
 
     try:
@@ -126,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     purge = commands.add_parser("purge", help="remove transcripts older than the retention period")
     purge.add_argument("--days", type=int, default=None, help="default: HANDOFF_RETENTION_DAYS")
     purge.set_defaults(func=cmd_purge)
-    commands.add_parser("bench", help="the case API under load (`bench --help`)")
     return dispatch(parser, argv, PASS_THROUGH)
 
 

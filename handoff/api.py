@@ -21,10 +21,11 @@ from typing import Any, Awaitable, Callable, Mapping, TypeVar
 from aiohttp import web
 from twilio.http import HttpClient
 
-from bot import observability
-from bot.catalogue import Catalogue
-from bot.clock import parse
-from handoff import db, notify, references
+from plumbing import observability
+from council.catalogue import Catalogue
+from council.clock import parse
+from handoff import db, notify
+from council import references
 from handoff.keys import METRICS, SETTINGS, STORE
 from handoff.metrics import HandoffMetrics
 from handoff.settings import HandoffSettings

@@ -9,7 +9,7 @@ from typing import AsyncIterator
 from aiohttp import web
 from twilio.http import HttpClient
 
-from bot.catalogue import Catalogue, default_catalogue
+from council.catalogue import Catalogue, default_catalogue
 from handoff import api, staff
 from handoff.keys import METRICS, SETTINGS, STORE
 from handoff.metrics import HandoffMetrics

@@ -31,8 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from bot import database
-from bot.database import UTCDateTime
+from plumbing import database
+from plumbing.database import UTCDateTime
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed number will do: it names the lock two starting services take on
@@ -147,7 +147,7 @@ def utcnow() -> datetime:
 
 def make_engine(database_url: str) -> Engine:
     """An engine safe to share between threads, on SQLite or PostgreSQL
-    (bot.database's, as the call log uses)."""
+    (plumbing.database's, as the call log uses)."""
     return database.make_engine(database_url, component="the handoff service")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
-from bot.observability import HttpMetrics
+from plumbing.observability import HttpMetrics
 
 
 class HandoffMetrics(HttpMetrics):

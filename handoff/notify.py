@@ -16,10 +16,11 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.catalogue import Catalogue, default_catalogue
-from bot.hours import describe
+from council.catalogue import Catalogue, default_catalogue
+from council.hours import describe
 from handoff.settings import HandoffSettings
-from telephony_bridge import phones
+from council import phones
+from plumbing import masking
 
 if TYPE_CHECKING:
     from handoff.store import Case
@@ -61,7 +62,7 @@ async def text_reference(settings: HandoffSettings, case: Case, caller_number: s
     if case.channel == "chat" or not phones.is_uk_mobile(caller_number):
         return "skipped"
     assert caller_number is not None  # is_uk_mobile said so
-    masked = phones.mask(phones.to_e164(caller_number))
+    masked = masking.mask(phones.to_e164(caller_number))
     extra = {"caller": masked, "reason": case.reason, "event": "text_reference"}
     try:
         body = message(case, catalogue or default_catalogue())

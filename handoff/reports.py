@@ -53,8 +53,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from bot.catalogue import Catalogue, default_catalogue
-from bot.clock import LONDON
+from council.catalogue import Catalogue, default_catalogue
+from council.clock import LONDON
 from handoff.store import OUTCOMES, REASONS, STATUSES, Case, CaseStore
 
 NONE = "none"  # the id of the "not known" bucket in a dimension (no service, no outcome yet)
@@ -381,9 +381,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bot.clock import now
+    from council.clock import now
     from handoff.settings import HandoffSettings, SettingsError
-    from telephony_bridge.report import parse_period
+    from council.periods import parse_period
 
     args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from bot.paths import VAR_DIR
+from plumbing.paths import VAR_DIR
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
@@ -80,7 +80,7 @@ class HandoffSettings:
     outbox_path: Path = VAR_DIR / "handoff-outbox.db"
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
-    metrics_token: str | None = field(default=None, repr=False)  # None: see bot.observability
+    metrics_token: str | None = field(default=None, repr=False)  # None: see plumbing.observability
 
     @property
     def can_text(self) -> bool:

@@ -29,9 +29,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot import clock
-from bot.catalogue import Catalogue
-from handoff import accounts, references
+from council import clock
+from council.catalogue import Catalogue
+from handoff import accounts
+from council import references
 from handoff.keys import METRICS, STORE
 from handoff.settings import HandoffSettings
 from handoff.store import OUTCOMES, Case, CaseConflict, CaseNotFound, CaseStore, InvalidCase

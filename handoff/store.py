@@ -7,7 +7,7 @@ writes its audit row in that same transaction, so the history can never
 miss a change nor record one that did not happen.
 
 What is stored, and what is not: transcripts are redacted (see
-handoff.redaction) before they reach the database; the caller's full number
+council.redaction) before they reach the database; the caller's full number
 lives only in handoff_caller_numbers and is read only by `reveal_number`,
 which is audited; cases and the audit carry the masked number.
 """
@@ -24,13 +24,14 @@ from sqlalchemy import case as sql_case, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot import clock
-from bot.catalogue import Catalogue, Service, default_catalogue
-from bot.centres import nearest_centre
+from council import clock
+from council.catalogue import Catalogue, Service, default_catalogue
+from council.centres import nearest_centre
 from handoff import db
-from handoff.redaction import redact
-from handoff.references import new_reference, normalise
-from telephony_bridge.phones import mask, to_e164
+from council.redaction import redact
+from council.references import new_reference, normalise
+from council.phones import to_e164
+from plumbing.masking import mask
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +373,7 @@ class CaseStore:
         self._engine.dispose()
 
     def now(self) -> datetime:
-        """The store's clock in UTC (bot.clock.now: honours FAKE_NOW)."""
+        """The store's clock in UTC (council.clock.now: honours FAKE_NOW)."""
         return self._now().astimezone(timezone.utc)
 
     # --- creating ----------------------------------------------------------------

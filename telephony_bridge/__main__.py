@@ -1,9 +1,8 @@
 """python -m telephony_bridge COMMAND
 
   serve   run the bridge (Twilio's webhooks) on --host/--port
-  call    phone a running bridge from this terminal, as Twilio would
   report  the service-level measures of the call log over a period
-  bench   simulated concurrent calls against the real local stack, into reports/
+(the call simulator and the bridge bench: python -m devtools call | bench-bridge)
 """
 
 from __future__ import annotations
@@ -12,17 +11,16 @@ import argparse
 import logging
 import sys
 
-from bot.cli import dispatch
+from plumbing.cli import dispatch
 from telephony_bridge.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
 
-PASS_THROUGH = {"call": "telephony_bridge.simulator", "bench": "telephony_bridge.bench"}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot import logs
-    from bot.catalogue import CatalogueError
+    from plumbing import logs
+    from council.catalogue import CatalogueError
     from telephony_bridge.app import init_app
 
     logs.configure(logging.DEBUG if args.verbose else logging.INFO, component="bridge")
@@ -40,9 +38,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.clock import now
+    from council.clock import now
     from telephony_bridge.calllog import CallLog
-    from telephony_bridge.report import format_report, parse_period, service_levels
+    from council.periods import parse_period
+    from telephony_bridge.report import format_report, service_levels
 
     try:
         settings = Settings.from_env()
@@ -67,13 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=DEFAULT_HOST)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.set_defaults(func=cmd_serve)
-    commands.add_parser("call", help="phone a running bridge (`call --help` for its options)")
     report = commands.add_parser("report", help="service levels from the call log")
     report.add_argument("--from", dest="from_", help="start date or date-time (default: 7 days ago)")
     report.add_argument("--to", help="end date or date-time (default: now)")
     report.set_defaults(func=cmd_report)
-    commands.add_parser("bench", help="latency under concurrent calls, into reports/ (`bench --help`)")
-    return dispatch(parser, argv, PASS_THROUGH)
+    return dispatch(parser, argv, {})
 
 
 if __name__ == "__main__":

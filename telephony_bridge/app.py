@@ -9,7 +9,7 @@ Each Twilio request is handled, and logged, under a request id: the CallSid
 for a call (one id for the whole call, as in the call log and Twilio's own
 records), the MessageSid for a text (a text conversation is keyed by the
 sender's number, which no id may reveal). The bridge sends it on to Rasa.
-GET /metrics (bot.observability) and GET /healthz need no signature.
+GET /metrics (plumbing.observability) and GET /healthz need no signature.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot import observability
-from bot.catalogue import Catalogue, default_catalogue
-from bot.logs import bind_request_id, clean_request_id, new_request_id
+from plumbing import observability
+from council.catalogue import Catalogue, default_catalogue
+from plumbing.logs import bind_request_id, clean_request_id, new_request_id
 from telephony_bridge import sms, twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.directory import Directory, default_directory

@@ -6,7 +6,7 @@ SQLite file under var/ by default, PostgreSQL in production) in tables of its
 own, all named `calllog_*`, so the two never collide.
 
 What is never stored, because a call log is read by many people and kept for
-a long time: a full telephone number (only `phones.mask()` output), anything
+a long time: a full telephone number (only `masking.mask()` output), anything
 a caller said, and digits a caller keyed that were not a menu choice (a
 caller may key a card number). Each turn keeps what the caller heard (the
 bridge's own words), the keys when they chose something in the menu, what
@@ -43,9 +43,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from bot.database import UTCDateTime, as_utc, make_engine
-from bot.observability import ping
-from telephony_bridge.phones import mask
+from plumbing.database import UTCDateTime, as_utc, make_engine
+from plumbing.observability import ping
+from plumbing.masking import mask
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class EventRecord:
 
 def _utc(moment: datetime) -> datetime:
     # A naive time is ambiguous across the clock change; the bridge always
-    # has an aware one (bot.clock.now), so a naive one is a bug to surface.
+    # has an aware one (council.clock.now), so a naive one is a bug to surface.
     return as_utc(moment, "call log times")
 
 

@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable
 
 from prometheus_client import Counter, Histogram
 
-from bot.observability import LATENCY_BUCKETS, HttpMetrics
+from plumbing.observability import LATENCY_BUCKETS, HttpMetrics
 from telephony_bridge.calllog import FINAL_STATUSES, CallLog
 from telephony_bridge.rasa_client import BotReply
 from telephony_bridge.voice import AsyncCallLog

@@ -5,7 +5,7 @@
 answer in time (down, slow, an HTTP error, garbage), so the caller of this
 module has exactly one failure to handle.
 
-The request id bound for the logs (bot.logs) goes with each message, as the
+The request id bound for the logs (plumbing.logs) goes with each message, as the
 X-Request-Id header and the metadata's `request_id`, so Rasa, the actions
 and the handoff service log under the same id.
 """
@@ -19,7 +19,7 @@ from typing import Any, Mapping, Protocol
 
 import aiohttp
 
-from bot.logs import REQUEST_ID_HEADER, current_request_id
+from plumbing.logs import REQUEST_ID_HEADER, current_request_id
 
 WEBHOOK_PATH = "/webhooks/rest/webhook"
 # Speech recognisers sometimes return pages of junk; nobody says more than this

@@ -40,18 +40,16 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from bot import clock
-from bot.clock import LONDON
+from council.clock import LONDON
 from telephony_bridge.calllog import CallLog, CallRecord, TransferRecord
 
 UNANSWERED_STATUSES = frozenset({"busy", "failed", "no-answer", "canceled"})
 WITHIN = timedelta(seconds=20)
 ANSWERED_TARGET_PCT = 95.0
 WITHIN_20S_TARGET_PCT = 80.0
-DEFAULT_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -195,30 +193,4 @@ def format_report(levels: ServiceLevels) -> str:
     )
     return "\n".join(lines) + "\n"
 
-
-def _parse_moment(text: str, is_end: bool) -> datetime:
-    """A date or date-time; London time unless an offset is given. A date
-    as the end of a period means the end of that day."""
-    text = text.strip()
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        midnight = datetime.combine(day + timedelta(days=1) if is_end else day, time(), tzinfo=LONDON)
-        return midnight
-    try:
-        return clock.parse(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO-8601 date or date-time") from None
-
-
-def parse_period(from_: str | None, to: str | None, now: datetime) -> tuple[datetime, datetime]:
-    """The report's [start, end): the last 7 days up to `now` by default."""
-    now = now.replace(tzinfo=LONDON) if now.tzinfo is None else now.astimezone(LONDON)
-    end = _parse_moment(to, is_end=True) if to else now
-    start = _parse_moment(from_, is_end=False) if from_ else end - timedelta(days=DEFAULT_DAYS)
-    if start >= end:
-        raise ValueError(f"the period is empty: {start.isoformat()} is not before {end.isoformat()}")
-    return start, end
 

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from bot.paths import VAR_DIR
+from plumbing.paths import VAR_DIR
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -55,7 +55,7 @@ class Settings:
     dial_timeout_s: int = 20
     twilio_account_sid: str | None = None
     production: bool = False
-    metrics_token: str | None = field(default=None, repr=False)  # None: see bot.observability
+    metrics_token: str | None = field(default=None, repr=False)  # None: see plumbing.observability
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":

@@ -7,9 +7,9 @@ import logging
 import re
 from typing import Iterable, Iterator, Mapping
 
-from bot.catalogue import Catalogue
+from council.catalogue import Catalogue
 from telephony_bridge import twiml
-from telephony_bridge.phones import mask
+from plumbing.masking import mask
 from telephony_bridge.rasa_client import BotClient, BotReply, BotUnavailable
 
 log = logging.getLogger("telephony_bridge.sms")

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from bot.stack import free_port  # noqa: F401  (tests import it from here)
+from devtools.stack import free_port  # noqa: F401  (tests import it from here)
 from tests import databases
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -47,7 +47,7 @@ SATURDAY_NIGHT = "2026-11-14T03:00:00"  # only 24x7 lines are open
 def action_server() -> Iterator[Callable[[str], str]]:
     """Action servers, one per FAKE_NOW (the clock is read in their process),
     started on first use and stopped at the end of the session."""
-    from bot.stack import start_action_server
+    from devtools.stack import start_action_server
 
     started: dict[str, tuple[str, Any]] = {}
 
@@ -119,7 +119,7 @@ def rasa_server(model_path: Path, action_server: Callable[[str], str], tmp_path_
     the action server for that time; started on first use. Their tracker
     store is a SQLite file of the session's own (never var/tracker.db) and
     their lock store Rasa's in-memory one, whatever the environment says."""
-    from bot.stack import start_rasa_server, stop
+    from devtools.stack import start_rasa_server, stop
 
     started: dict[str, tuple[str, Any]] = {}
     logs = tmp_path_factory.mktemp("rasa-logs")

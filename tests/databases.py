@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from bot.database import LOCAL_POSTGRES, local_postgres_user
+from plumbing.database import LOCAL_POSTGRES, local_postgres_user
 
 PG_HOST, PG_PORT = LOCAL_POSTGRES
 PG_DATABASE = "test"

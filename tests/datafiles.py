@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import yaml
 
-from bot.paths import DATA_DIR
+from council import DATA_DIR
 
 Change = Callable[[dict[str, Any]], None]
 

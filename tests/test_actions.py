@@ -67,9 +67,9 @@ def close_calls_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     mechanism stays, for a margin set there."""
     from dataclasses import replace
 
-    import bot.routing
-    from bot.clarifications import default_clarifications
-    monkeypatch.setattr(bot.routing, "default_clarifications", lambda: replace(default_clarifications(), margin=0.25))
+    import council.routing
+    from council.clarifications import default_clarifications
+    monkeypatch.setattr(council.routing, "default_clarifications", lambda: replace(default_clarifications(), margin=0.25))
 
 
 async def test_route_explains_service_and_says_line_is_open(weekday_open: None) -> None:

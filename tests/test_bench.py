@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from telephony_bridge import twiml
-from telephony_bridge.bench import (
+from devtools.bridge_bench import (
     UTTERANCES,
     LevelResult,
     Step,

@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from telephony_bridge.app import init_app
-from telephony_bridge.simulator import run_call, signed_headers
+from devtools.simulator import run_call, signed_headers
 from tests.bridge_harness import CALLER, TOKEN, Bridge, running_bridge, settings
 from tests.conftest import WEEKDAY_OPEN, free_port
 
@@ -289,7 +289,7 @@ async def test_sms_when_the_bot_is_down_gives_other_ways(down_bridge: Bridge) ->
 def _today() -> tuple:
     from datetime import datetime, timedelta
 
-    from bot.clock import LONDON
+    from council.clock import LONDON
     moment = datetime.fromisoformat(WEEKDAY_OPEN).replace(tzinfo=LONDON)
     return moment - timedelta(days=1), moment + timedelta(days=1)
 
@@ -299,7 +299,7 @@ async def test_logs_hold_no_caller_number_and_nothing_said(down_bridge: Bridge,
     import json
     import logging
 
-    from bot.logs import JsonFormatter
+    from plumbing.logs import JsonFormatter
 
     caplog.set_level(logging.DEBUG)
     await _call(down_bridge, ["my card number is 4111 1111 1111 1111", "#1", "#1", "!dial busy", "!dial busy"])

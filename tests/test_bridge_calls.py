@@ -13,10 +13,10 @@ from typing import AsyncIterator, Callable
 import aiohttp
 import pytest
 
-from bot.clock import LONDON
+from council.clock import LONDON
 from telephony_bridge.calllog import CallRecord
 from telephony_bridge.report import service_levels
-from telephony_bridge.simulator import CallResult, run_call, signed_headers
+from devtools.simulator import CallResult, run_call, signed_headers
 from tests.bridge_harness import CALLER, TOKEN, Bridge, running_bridge, settings
 from tests.conftest import SATURDAY_NIGHT, WEEKDAY_OPEN
 

@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from telephony_bridge import twiml
-from telephony_bridge.phones import is_uk_mobile, mask, to_e164
+from council.phones import is_uk_mobile, to_e164
+from plumbing.masking import mask
 from telephony_bridge.rasa_client import BotUnavailable, parse_reply
 from telephony_bridge.settings import DEVELOPMENT_TOKEN, Settings, SettingsError
 from telephony_bridge.signatures import decode_form
@@ -181,7 +182,7 @@ def test_env_example_documents_every_setting_the_code_reads() -> None:
 def test_report_command_reads_the_call_log(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     from datetime import datetime
 
-    from bot.clock import LONDON
+    from council.clock import LONDON
     from telephony_bridge.__main__ import main
     from telephony_bridge.calllog import CallLog
 
@@ -200,10 +201,18 @@ def test_report_command_reads_the_call_log(tmp_path, monkeypatch, capsys) -> Non
 
 
 def test_call_and_bench_take_their_own_options(capsys) -> None:  # type: ignore[no-untyped-def]
-    from telephony_bridge.__main__ import main
+    from devtools.__main__ import main
 
-    for command in ("call", "bench"):
+    for command in ("call", "bench-bridge", "bench-handoff"):
         with pytest.raises(SystemExit) as exited:
             main([command, "--help"])
         assert exited.value.code == 0
-        assert f"python -m telephony_bridge {command}" in capsys.readouterr().out
+        assert f"python -m devtools {command}" in capsys.readouterr().out
+
+
+def test_the_bridge_command_line_has_no_developer_tools(capsys) -> None:  # type: ignore[no-untyped-def]
+    from telephony_bridge.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["call", "--help"])
+    assert exited.value.code == 2  # not a command of the bridge: it lives in python -m devtools

@@ -10,10 +10,11 @@ from typing import Any, Callable, Iterator
 import pytest
 from sqlalchemy import create_engine, select
 
-from bot.clock import LONDON
+from council.clock import LONDON
 from telephony_bridge import calllog, report
 from telephony_bridge.calllog import CallLog, CallRecord
-from telephony_bridge.report import ServiceLevels, format_report, parse_period, service_levels
+from council.periods import parse_period
+from telephony_bridge.report import ServiceLevels, format_report, service_levels
 
 CALLER = "+447700900123"
 TARGET = "+441632960101"

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.catalogue import DRAMA_NUMBER, CatalogueError, load_catalogue
-from bot.clock import now
-from bot.paths import DATA_DIR, ROOT
+from council.catalogue import DRAMA_NUMBER, CatalogueError, load_catalogue
+from council.clock import now
+from council import DATA_DIR
+from plumbing.paths import ROOT
 from bot.validation import consistency_problems
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "council-services.yml"

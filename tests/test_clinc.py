@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import clinc
-from bot.__main__ import main
-from bot.clinc import OOS, Clinc, ClincDataError, Prediction
+from devtools import clinc
+from devtools.__main__ import main
+from devtools.clinc import OOS, Clinc, ClincDataError, Prediction
 
 TINY = {
     "train": [["book a table for two", "restaurant_reservation"], ["what is my balance", "balance"]],

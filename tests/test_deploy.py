@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from bot.paths import ROOT
+from plumbing.paths import ROOT
 from bot.training import FINGERPRINTED
 
 COMPOSE = ROOT / "docker-compose.yml"
@@ -30,7 +30,8 @@ DOCKERFILE = ROOT / "docker" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
 OPERATIONS = ROOT / "docs" / "operations.md"
-CODE_DIRS = ("bot", "actions", "telephony_bridge", "handoff")
+CODE_DIRS = ("council", "plumbing", "bot", "actions", "telephony_bridge", "handoff")  # what the image carries
+TOOL_DIRS = ("devtools",)  # read settings too, but stay out of the image
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def env_example_entries(text: str) -> dict[str, str]:
 def code_reads() -> dict[str, str]:
     """Every setting the project's Python code reads -> one file that reads it."""
     found: dict[str, str] = {}
-    for directory in CODE_DIRS:
+    for directory in (*CODE_DIRS, *TOOL_DIRS):
         for path in sorted((ROOT / directory).rglob("*.py")):
             text = path.read_text(encoding="utf-8")
             names = [name for pattern in READ_PATTERNS for name in pattern.findall(text)]
@@ -433,6 +434,9 @@ def dockerfile_problems(text: str, ignored: list[str]) -> list[str]:
     for package in (*CODE_DIRS, "data", "requirements.lock"):
         if package not in copied.get(final, set()):
             problems.append(f"the final stage does not copy {package}")
+    for package in TOOL_DIRS:
+        if package in copied.get(final, set()):
+            problems.append(f"the final stage copies {package}, which is for developers only")
     return problems
 
 
@@ -619,6 +623,7 @@ def test_a_broken_dockerfile_is_reported() -> None:
     for expected in ("COPY handof/", "--no-deps", "runs as root", "does not copy handoff"):
         assert any(expected in problem for problem in problems), (expected, problems)
     assert any("COPY tests" in p for p in dockerfile_problems(text + "COPY tests/ tests/\n", ["tests"]))
+    assert any("copies devtools" in p for p in dockerfile_problems(text + "COPY devtools/ devtools/\n", []))
 
 
 # --- docker compose config, where a compose tool is installed ---------------------

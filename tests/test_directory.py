@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.catalogue import DRAMA_NUMBER, CatalogueError, load_catalogue
+from council.catalogue import DRAMA_NUMBER, CatalogueError, load_catalogue
 from telephony_bridge.directory import (
     CONFIRM,
     CONNECT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu.entities import extract
-from bot.nlu.language import NO_WORDS, assess
+from council.language import NO_WORDS, assess
 
 
 def found(text: str) -> list[tuple[str, str]]:

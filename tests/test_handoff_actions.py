@@ -18,7 +18,7 @@ from actions import outbox
 from actions.handoff import ActionComplaint, conversation_id
 from actions.people import ActionConnectPerson, ActionFallback
 from actions.routing import ActionRoute
-from handoff.references import is_reference
+from council.references import is_reference
 
 SLOTS = {"postcode": None, "service": None, "failed_turns": 0.0, "offer": None, "pending_clarification": None,
          "handoffs": None}

@@ -15,10 +15,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from handoff import api
 from handoff.app import init_app
-from handoff.references import new_reference
+from council.references import new_reference
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
-from telephony_bridge import phones
+from plumbing import masking
 from tests.test_handoff_notify import SID, FakeTwilio
 
 TOKEN = "test-token-" + "x" * 20
@@ -380,7 +380,7 @@ async def test_the_caller_number_is_masked_in_every_answer(client: TestClient) -
 
     case = (await keep("POST", "/api/cases", new_case()))["case"]
     ref = case["reference"]
-    assert case["caller_masked"] == phones.mask(MOBILE)
+    assert case["caller_masked"] == masking.mask(MOBILE)
     await keep("POST", "/api/cases", new_case())
     await keep("GET", f"/api/cases/{ref}")
     await keep("GET", "/api/cases")

@@ -1,6 +1,6 @@
 """The handoff bench's pure pieces: percentiles, the plan, the lost and
 duplicated check on small crafted results, and the markdown table. The
-bench itself is a command (`python -m handoff bench`), not a test."""
+bench itself is a command (`python -m devtools bench-handoff`), not a test."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from handoff import bench
-from handoff.bench import Answer, DatabaseResult, check_integrity, markdown_table, summarise
-from handoff.references import is_reference
+from devtools import handoff_bench as bench
+from devtools.handoff_bench import Answer, DatabaseResult, check_integrity, markdown_table, summarise
+from council.references import is_reference
 
 
 def test_summarise_percentiles() -> None:

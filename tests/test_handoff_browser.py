@@ -18,11 +18,11 @@ from typing import AsyncIterator, Iterator
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.clock import LONDON
-from bot.paths import VAR_DIR
+from council.clock import LONDON
+from plumbing.paths import VAR_DIR
 from handoff import accounts
 from handoff.app import init_app
-from handoff.references import new_reference
+from council.references import new_reference
 from handoff.settings import HandoffSettings
 from handoff.store import Case, CaseStore, NewCase
 

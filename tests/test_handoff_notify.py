@@ -12,8 +12,8 @@ import pytest
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-from bot.catalogue import default_catalogue
-from bot.hours import describe
+from council.catalogue import default_catalogue
+from council.hours import describe
 from handoff import notify
 from handoff.settings import HandoffSettings
 from handoff.store import Case, CaseStore, NewCase

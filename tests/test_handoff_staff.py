@@ -14,10 +14,10 @@ import pytest
 from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import LONDON
+from council.clock import LONDON
 from handoff import accounts
 from handoff.app import init_app
-from handoff.references import new_reference
+from council.references import new_reference
 from handoff.settings import HandoffSettings
 from handoff.store import Case, CaseStore, NewCase
 

@@ -15,10 +15,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, inspect, select, text
 
-from bot.catalogue import default_catalogue
+from council.catalogue import default_catalogue
 from handoff import db
 from handoff import store as store_module
-from handoff.references import new_reference, normalise
+from council.references import new_reference, normalise
 from handoff.settings import DEVELOPMENT_TOKEN, HandoffSettings, SettingsError
 from handoff.store import (
     OUTCOMES,
@@ -242,7 +242,7 @@ def test_client_reference_is_kept_and_found_in_any_form(store: CaseStore) -> Non
 
 def _wrong_check(reference: str) -> str:
     """The reference with its check character changed: mis-heard in one place."""
-    from handoff.references import ALPHABET
+    from council.references import ALPHABET
 
     return reference[:-1] + next(char for char in ALPHABET if char != reference[-1])
 
@@ -315,7 +315,7 @@ def test_transcript_is_redacted_and_markup_stored_as_it_came(store: CaseStore) -
 
 
 def test_client_created_at_is_kept_in_utc(store: CaseStore) -> None:
-    from bot.clock import LONDON
+    from council.clock import LONDON
 
     summer = datetime(2026, 7, 1, 10, 0, tzinfo=LONDON)
     case, _ = store.create_case(new_case(created_at=summer))

@@ -6,9 +6,9 @@ from datetime import datetime, time
 
 import pytest
 
-from bot import hours
-from bot.catalogue import load_catalogue
-from bot.clock import LONDON, ClockError, now
+from council import hours
+from council.catalogue import load_catalogue
+from council.clock import LONDON, ClockError, now
 
 CATALOGUE = load_catalogue()
 CONTACT = CATALOGUE.schedules["contact_centre"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.catalogue import CatalogueError, load_catalogue
+from council.catalogue import CatalogueError, load_catalogue
 from telephony_bridge.menu import Choice, default_menu, load_menu
 from tests.datafiles import Change, copy_data, corrupt
 

@@ -1,6 +1,6 @@
 """Routing quality on the held-out set, which training never sees. The floors
 are the levels this model reached when they were set (see reports/ from
-`python -m bot bench`); a change that drops below them fails here."""
+`python -m devtools bench`); a change that drops below them fails here."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.evaluation import evaluate, load_holdout
-from bot.paths import DATA_DIR
+from devtools.evaluation import evaluate, load_holdout
+from council import DATA_DIR
 
 pytestmark = pytest.mark.model
 

@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.logs import JsonFormatter, RequestIdFilter, bind_request_id, redact, reset_request_id
+from plumbing.logs import JsonFormatter, RequestIdFilter, bind_request_id, redact, reset_request_id
 from handoff.app import init_app as init_handoff
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
@@ -216,7 +216,7 @@ def test_redact_keeps_ids_and_masks_numbers() -> None:
 
 
 def test_rasas_structlog_events_lose_their_text() -> None:
-    from bot.logs import _structlog_to_stdlib
+    from plumbing.logs import _structlog_to_stdlib
 
     event = {"event": "rest.message.received.timeout", "text": "my card is 4111 1111 1111 1111"}
     assert _structlog_to_stdlib(None, "error", event) == {"msg": "rest.message.received.timeout", "exc_info": False}

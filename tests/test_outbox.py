@@ -27,7 +27,7 @@ from aiohttp.test_utils import TestServer
 from actions import outbox as outbox_module
 from actions.api.handoff_client import HandoffClient, HandoffRejected, HandoffUnavailable
 from actions.outbox import DELIVERED, QUEUED, REJECTED, Outbox
-from handoff.references import new_reference
+from council.references import new_reference
 from tests.conftest import free_port
 
 TOKEN = "test-handoff-token"

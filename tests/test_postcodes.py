@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.postcodes import load_postcodes, normalise
+from council.postcodes import load_postcodes, normalise
 
 BOOK = load_postcodes()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.paths import ROOT
+from plumbing.paths import ROOT
 from bot.validation import rasa_validate
 
 pytestmark = pytest.mark.model

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from handoff.redaction import ACCOUNT, CARD, SECURITY_CODE, SORT_CODE, _luhn, redact
+from council.redaction import ACCOUNT, CARD, SECURITY_CODE, SORT_CODE, _luhn, redact
 
 SPOKEN = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.references import ALPHABET, SPOKEN, is_reference, new_reference, normalise, spoken
+from council.references import ALPHABET, SPOKEN, is_reference, new_reference, normalise, spoken
 
 
 def test_every_character_can_be_said_and_none_is_easily_confused() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import replay
+from devtools import replay
 
 ROUTE = {"custom": {"council": {"event": "route", "service": "council_tax", "authority": "city"}}}
 

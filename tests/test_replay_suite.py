@@ -14,8 +14,8 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from bot import replay
-from bot.catalogue import load_catalogue
+from devtools import replay
+from council.catalogue import load_catalogue
 from tests.bridge_harness import TOKEN, running_bridge, settings
 from tests.conftest import WEEKDAY_OPEN
 
@@ -141,7 +141,7 @@ async def test_a_call_is_recorded_from_the_tracker_store_and_replays(
     give a name and a number), kept in Rasa's SQL tracker store; `record`
     writes it with the caller's details replaced; the file replays, both
     in-process and through the bridge."""
-    from telephony_bridge.simulator import run_call
+    from devtools.simulator import run_call
 
     rasa = rasa_server(WEEKDAY_OPEN)
     script = ["#1", "#1", "my name is Priya Sharma and my number is 07700 900456",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.paths import ROOT
+from plumbing.paths import ROOT
 
 KEYS = {"text", "service", "authority", "confidence", "intent", "topic", "clarify"}
 

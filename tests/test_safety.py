@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.catalogue import CatalogueError
-from bot.safety import default_safety, load_safety, normalise
-from bot.topics import default_topics
+from council.catalogue import CatalogueError
+from council.safety import default_safety, load_safety, normalise
+from council.topics import default_topics
 from bot.validation import consistency_problems
 
 

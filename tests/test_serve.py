@@ -105,7 +105,7 @@ def test_rasa_keeps_the_conversation_in_postgresql_behind_a_redis_lock(
         tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
 
-    from bot.stack import start_rasa_server, stop
+    from devtools.stack import start_rasa_server, stop
 
     port, sender, request_id = free_port(), f"serve-test-{uuid.uuid4().hex[:8]}", "req-serve-test"
     process = start_rasa_server(port, action_server(WEEKDAY_OPEN), model_path,
@@ -137,7 +137,7 @@ async def test_a_conversation_reads_back_through_rasas_own_store(
     """How `bot replay record` (or anyone) reads a kept conversation."""
     from rasa.core.tracker_store import SQLTrackerStore
 
-    from bot.stack import start_rasa_server, stop
+    from devtools.stack import start_rasa_server, stop
 
     port, sender = free_port(), f"serve-test-{uuid.uuid4().hex[:8]}"
     database = tmp_path / "tracker.db"

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from bot.catalogue import OUT_OF_SCOPE, default_catalogue
-from bot.evaluation import DEVELOPMENT, TEST, Example, load_set
+from council.catalogue import OUT_OF_SCOPE, default_catalogue
+from devtools.evaluation import DEVELOPMENT, TEST, Example, load_set
 from bot.training_data import load_examples, normalise
 
 # Character trigram cosine at or above this is a near-copy (a typo fixed, a

@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from twilio.request_validator import RequestValidator
 
-from telephony_bridge.simulator import CallResult, ScriptError, main, parse_line, run_call, signed_headers
+from devtools.simulator import CallResult, ScriptError, main, parse_line, run_call, signed_headers
 from tests.conftest import free_port
 
 TOKEN = "test-token-for-the-simulator"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import govuk
-from bot.catalogue import CatalogueError, default_catalogue
-from bot.paths import DATA_DIR
-from bot.topics import load_topics
+from devtools import govuk
+from council.catalogue import CatalogueError, default_catalogue
+from council import DATA_DIR
+from council.topics import load_topics
 from bot.training_data import load_examples, topic_problems
 
 NAMES = {"city": ("Lancaster City Council", "City Council"), "county": ("Lancashire County Council", "County Council")}

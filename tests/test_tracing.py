@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from telephony_bridge.simulator import run_call
+from devtools.simulator import run_call
 from tests.bridge_harness import CALLER, TOKEN
 from tests.conftest import WEEKDAY_OPEN, free_port
 
@@ -31,7 +31,7 @@ def _lines(path: Path) -> list[dict[str, Any]]:
 
 
 def test_a_call_carries_one_request_id_through_every_log(model_path: Path, tmp_path: Path) -> None:
-    from bot.stack import start_action_server, start_bridge, start_handoff, start_rasa_server, stop
+    from devtools.stack import start_action_server, start_bridge, start_handoff, start_rasa_server, stop
 
     ports = {name: free_port() for name in PROCESSES}
     logs = {name: tmp_path / f"{name}.log" for name in PROCESSES}

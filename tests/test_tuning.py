@@ -1,4 +1,4 @@
-"""`python -m bot tune`: its rule picks what it says it picks, and its
+"""`python -m devtools tune`: its rule picks what it says it picks, and its
 simulated parse does what the live pipeline does (fallback, then emergency
 first, and unreadable input left unread)."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot import tuning
-from bot.evaluation import Scores
+from devtools import tuning
+from devtools.evaluation import Scores
 from bot.nlu.topic_scoring import Params, Scored
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.logs import REQUEST_ID_HEADER
+from plumbing.logs import REQUEST_ID_HEADER
 
 CASES_PATH = "/api/cases"
 # Enough of the service's error to tell what was wrong, short enough for a log.

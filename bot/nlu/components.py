@@ -42,10 +42,11 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import entities, hearing, language, minilm
+from bot.nlu import entities, hearing, minilm
+from council import language
 from bot.nlu.topic_classifier import TOPIC
 from bot.nlu.topic_scoring import EMERGENCY, OUT_OF_SCOPE
-from bot.safety import default_safety
+from council.safety import default_safety
 
 INPUT_PROBLEM = "input_problem"
 FALLBACK_INTENT = "nlu_fallback"

@@ -18,8 +18,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from bot.catalogue import default_catalogue
-from bot.postcodes import SPOKEN_DIGITS, normalise
+from council.catalogue import default_catalogue
+from council.postcodes import SPOKEN_DIGITS, normalise
 
 POSTCODE = "postcode"
 HOUSE_NUMBER = "house_number"

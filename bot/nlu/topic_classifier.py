@@ -39,7 +39,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import minilm
-from bot.nlu.language import WORD_RE
+from council.language import WORD_RE
 from bot.nlu.topic_scoring import OUT_OF_SCOPE, Index, Params, Scored, clauses, score
 
 TOPIC = "topic"

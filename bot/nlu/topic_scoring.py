@@ -3,7 +3,7 @@ examples of each intent and each topic, blended with the intent classifier's
 own ranking.
 
 Plain NumPy, so the Rasa component (bot.nlu.topic_classifier) and the
-development-set sweep (`python -m bot tune`) score exactly alike. Why a blend:
+development-set sweep (`python -m devtools tune`) score exactly alike. Why a blend:
 on the development set the nearest neighbours over all-MiniLM-L6-v2 carry what
 residents' own words resemble (the long tail, stories, indirect questions),
 while DIET carries what a nearest neighbour cannot (postcodes, single words,

@@ -51,8 +51,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import yaml
 
-from bot.clock import LONDON, parse
-from bot.paths import ROOT
+from council.clock import LONDON, parse
+from plumbing.paths import ROOT
 
 CONVERSATIONS_DIR = ROOT / "tests" / "conversations"
 CHANNELS = ("chat", "sms", "voice")
@@ -63,11 +63,11 @@ FICTIONAL_MOBILE = "07700 900123"
 FICTIONAL_CALLER = "+447700900123"
 FICTIONAL_NAME = "Sam Taylor"
 FICTIONAL_EMAIL = "resident@example.com"
-HEADER = ("# A recorded conversation, replayed by `python -m bot replay run`. Callers' numbers\n"
+HEADER = ("# A recorded conversation, replayed by `python -m devtools replay run`. Callers' numbers\n"
           "# and names were replaced before it was written. Review it before committing.\n")
 
 _REFERENCE = re.compile(r"\bLAN-[0-9A-Z]{3}-[0-9A-Z]{3}\b")
-# handoff.references.spoken: "L A N, seven, K for Kilo, ..." (six characters).
+# council.references.spoken: "L A N, seven, K for Kilo, ..." (six characters).
 _SPOKEN_REFERENCE = re.compile(r"\bL A N(?:, (?:[A-Z] for [A-Za-z-]+|[a-z]+)){6}")
 
 
@@ -343,7 +343,7 @@ def compare_heard(number: int, turn: Turn, observed: Observed, *, phone: bool = 
     through or hung up as expected. Intents, routes and handoffs are not
     visible there; the in-process replay checks them. A text conversation
     (`phone` false) has no line to hang up."""
-    from telephony_bridge.phones import to_e164
+    from council.phones import to_e164
     from telephony_bridge.twiml import speakable
 
     said = turn.said
@@ -536,7 +536,7 @@ async def _call_through_bridge(conversation: Conversation, url: str, token: str,
                                public_url: str | None) -> list[Observed]:
     """One phone call: each turn's words or keys, then what was heard until
     the bridge wanted the next input."""
-    from telephony_bridge.simulator import run_call
+    from devtools.simulator import run_call
 
     async def lines() -> Any:
         for turn in conversation.turns:
@@ -598,7 +598,7 @@ async def _text_through_bridge(conversation: Conversation, url: str, token: str,
     """One text conversation: each message as Twilio would post it, signed."""
     import aiohttp
 
-    from telephony_bridge.simulator import DEFAULT_CALLED, new_sid, signed_headers
+    from devtools.simulator import DEFAULT_CALLED, new_sid, signed_headers
 
     target = url.rstrip("/") + "/sms/incoming"
     signed_for = (public_url or url).rstrip("/") + "/sms/incoming"
@@ -625,8 +625,8 @@ def _other_time(when: str | None, clock: str | None) -> str:
     recorded = parse(when)
     if clock:
         return "" if parse(clock) == recorded else f"recorded at {when}; the stack's clock is {clock}"
-    from bot import hours
-    from bot.catalogue import default_catalogue
+    from council import hours
+    from council.catalogue import default_catalogue
 
     catalogue = default_catalogue()
 
@@ -689,7 +689,7 @@ def scrub(text: str, replaced: dict[str, str] | None = None) -> str:
     """`text` with phone numbers, e-mail addresses, names given ("my name
     is ...") and card or bank numbers replaced by fictional ones. Each value
     found is added to `replaced` so the bot's echo of it can be replaced too."""
-    from handoff.redaction import redact
+    from council.redaction import redact
 
     replaced = {} if replaced is None else replaced
 
@@ -800,7 +800,7 @@ def stored_conversations(url: str, *, ids: Sequence[str] = (), last: int | None 
             if ids:
                 senders = list(ids)
             else:
-                from bot.stack import WARM_UP_SENDER
+                from devtools.stack import WARM_UP_SENDER
 
                 query = (sa.select(table.c.sender_id, sa.func.max(table.c.timestamp).label("latest"))
                          .where(table.c.sender_id != WARM_UP_SENDER)
@@ -845,7 +845,7 @@ async def fill(paths: Sequence[Path], bot: InProcessBot) -> list[Path]:
 
 def command_run(paths: Sequence[str], *, model: Path | None, stack: str | None, token: str | None,
                 public_url: str | None, clock: str | None, junit: str | None) -> int:
-    """`python -m bot replay run`: 0 when every conversation passed, 1 on
+    """`python -m devtools replay run`: 0 when every conversation passed, 1 on
     any divergence or conversation that could not run, 2 on a bad file."""
     try:
         conversations = [load(path) for path in discover(paths)]
@@ -856,7 +856,7 @@ def command_run(paths: Sequence[str], *, model: Path | None, stack: str | None, 
         print("No conversation files found.")
         return 2
     if stack:
-        from telephony_bridge.simulator import DEVELOPMENT_TOKEN
+        from devtools.simulator import DEVELOPMENT_TOKEN
 
         results = asyncio.run(replay_stack(conversations, stack, token=token or DEVELOPMENT_TOKEN,
                                            public_url=public_url, clock=clock or os.environ.get("FAKE_NOW") or None))
@@ -907,7 +907,7 @@ async def _no_real_cases() -> AsyncIterator[None]:
 
 def command_record(*, ids: Sequence[str], last: int | None, handoffs: bool, out: Path, when: str | None,
                    match: str, fill_paths: Sequence[str], model: Path | None, store: str | None = None) -> int:
-    """`python -m bot replay record`: stored conversations into files, or
+    """`python -m devtools replay record`: stored conversations into files, or
     `--fill` the expectations of files written by hand."""
     if fill_paths:
         assert model is not None

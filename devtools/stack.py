@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bot.paths import ROOT, VAR_DIR
+from plumbing.paths import ROOT, VAR_DIR
 from bot.training import ensure_model
 
 ACTIONS_PORT = 5055
@@ -161,7 +161,7 @@ def run_stack() -> int:
               f"actions http://127.0.0.1:{ACTIONS_PORT}, staff pages http://127.0.0.1:{HANDOFF_PORT}/staff/ "
               "(make a sign-in with: .venv/bin/python -m handoff add-staff --username NAME --name 'Full Name' "
               "--centre lancaster_town_hall); logs in var/logs/.", flush=True)
-        from telephony_bridge.simulator import main as call
+        from devtools.simulator import main as call
 
         while True:
             print("\nCalling the council line. Type what you'd say; #1 presses keys; an empty line is "

@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from sqlalchemy import Table, literal, select
 from sqlalchemy.engine import Engine
 
-from bot.logs import REQUEST_ID_HEADER, bind_request_id, clean_request_id, reset_request_id
+from plumbing.logs import REQUEST_ID_HEADER, bind_request_id, clean_request_id, reset_request_id
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 METRICS_PATH = "/metrics"
@@ -32,7 +32,7 @@ HEALTH_TIMEOUT_S = 2.0
 # Seconds; the bridge gives the bot 3 s, so the buckets straddle that budget.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 10.0)
 
-log = logging.getLogger("bot.observability")
+log = logging.getLogger("plumbing.observability")
 
 
 class HttpMetrics:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.paths import DATA_DIR
+from council import DATA_DIR
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ an empty line or `...` is silence, `!dial busy|no-answer|failed|completed`
 sets the outcome of the next <Dial>, `!confidence 0.4` the confidence of the
 next speech, `!hangup` hangs up, and `;` starts a comment.
 
-    python -m telephony_bridge call --script FILE [--url http://127.0.0.1:8080]
+    python -m devtools call --script FILE [--url http://127.0.0.1:8080]
 """
 
 from __future__ import annotations
@@ -698,7 +698,7 @@ async def run_call(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m telephony_bridge call",
+        prog="python -m devtools call",
         description="Phone a running bridge as Twilio would and print the transcript.",
     )
     parser.add_argument("--url", default=DEFAULT_URL, help=f"where the bridge listens (default {DEFAULT_URL})")

@@ -3,7 +3,7 @@ benchmark reports.
 
 Sets (tests/sets/README.md says who wrote them and how):
 - `development.yml`: every choice and threshold is made on it;
-- `test.yml`: scored once per change by `python -m bot bench`, never tuned on;
+- `test.yml`: scored once per change by `python -m devtools bench`, never tuned on;
 - tests/nlu_holdout.yml: the project's first held-out set (service labels
   only, texts that mostly name the service), kept as a regression guard.
 """
@@ -18,10 +18,11 @@ from typing import Iterable
 
 import yaml
 
-from bot.catalogue import OUT_OF_SCOPE, Catalogue, default_catalogue
-from bot.paths import ROOT
-from bot.routing import Route, Router
-from bot.topics import Topics, default_topics
+from council.catalogue import OUT_OF_SCOPE, Catalogue, default_catalogue
+from plumbing.paths import ROOT
+from bot.routing import Router
+from council.routing import Route
+from council.topics import Topics, default_topics
 
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
 SETS_DIR = ROOT / "tests" / "sets"

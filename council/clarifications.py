@@ -18,9 +18,9 @@ from typing import Mapping, Sequence
 
 import yaml
 
-from bot.catalogue import CatalogueError, default_catalogue
-from bot.paths import DATA_DIR
-from bot.topics import Topic
+from council.catalogue import CatalogueError, default_catalogue
+from council import DATA_DIR
+from council.topics import Topic
 
 ORDINALS = ({"first", "1", "one", "former"}, {"second", "2", "two", "latter", "other"})
 PENDING_SEPARATOR = "|"

@@ -21,7 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 def as_utc(moment: datetime, what: str = "database times") -> datetime:
     """The same moment in UTC. A naive time is ambiguous across the clock
-    change; every component has an aware one (bot.clock.now), so a naive one
+    change; every component has an aware one (council.clock.now), so a naive one
     is a bug to surface: ValueError naming `what`."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} must carry a time zone, got {moment!r}")

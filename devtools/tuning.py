@@ -1,11 +1,11 @@
-"""`python -m bot tune`: choose the blend and the thresholds on the
+"""`python -m devtools tune`: choose the blend and the thresholds on the
 development set, never on the test set.
 
 One trained model is parsed once per development enquiry with the blend
 switched off, which gives DIET's own ranking; the nearest-neighbour index is
 the model's own. Every setting of the grid is then scored in NumPy exactly as
 the live component scores (bot.nlu.topic_scoring) and routed exactly as the
-live bot routes (bot.routing.route_from_parse). Writes reports/council-tune.md
+live bot routes (council.routing.route_from_parse). Writes reports/council-tune.md
 with the grid's best rows and the rule that picked the setting.
 
 The rule: among settings whose out-of-scope recall is at least OOS_FLOOR and
@@ -33,15 +33,15 @@ from typing import Any, Iterable
 import numpy as np
 import yaml
 
-from bot.catalogue import default_catalogue
-from bot.clarifications import Clarifications, default_clarifications
-from bot.evaluation import DEVELOPMENT, Example, Scores, load_set, score
+from council.catalogue import default_catalogue
+from council.clarifications import Clarifications, default_clarifications
+from devtools.evaluation import DEVELOPMENT, Example, Scores, load_set, score
 from bot.nlu import minilm
 from bot.nlu.components import EMERGENCY_INTENT, EmergencyFirst, emergency_share
 from bot.nlu.topic_scoring import Index, Params, Scored, clauses, score_similarities
-from bot.paths import REPORTS_DIR, VAR_DIR
-from bot.routing import FALLBACK, Route, route_from_parse
-from bot.topics import default_topics
+from plumbing.paths import REPORTS_DIR, VAR_DIR
+from council.routing import FALLBACK, Route, route_from_parse
+from council.topics import default_topics
 from bot.training import CONFIG
 
 OOS_FLOOR = 0.93

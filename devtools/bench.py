@@ -1,4 +1,4 @@
-"""`python -m bot bench`: how well and how fast the bot routes.
+"""`python -m devtools bench`: how well and how fast the bot routes.
 
 Scores the test set (the figures docs/benchmarks.md quotes), the development set
 (where every choice was made), the project's first held-out set and GOV.UK's
@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot import govuk
-from bot.evaluation import DEVELOPMENT, TEST, Example, Scores, evaluate, load_holdout, load_set
-from bot.paths import REPORTS_DIR
+from devtools import govuk
+from devtools.evaluation import DEVELOPMENT, TEST, Example, Scores, evaluate, load_holdout, load_set
+from plumbing.paths import REPORTS_DIR
 from bot.routing import Router
 from bot.training import ensure_model, fingerprint, train
 

@@ -11,8 +11,8 @@ from typing import Literal
 
 import yaml
 
-from bot.catalogue import CatalogueError
-from bot.paths import DATA_DIR
+from council.catalogue import CatalogueError
+from council import DATA_DIR
 
 OUTWARD = r"[A-Z]{1,2}\d[A-Z\d]?"
 INWARD = r"\d[A-Z]{2}"

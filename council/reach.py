@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import hours
-from bot.catalogue import Catalogue, Service
-from bot.clock import now
+from council import hours
+from council.catalogue import Catalogue, Service
+from council.clock import now
 
 
 @dataclass(frozen=True)

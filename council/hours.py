@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Mapping
 
-from bot.catalogue import Schedule
-from bot.clock import LONDON
+from council.catalogue import Schedule
+from council.clock import LONDON
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

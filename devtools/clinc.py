@@ -1,4 +1,4 @@
-"""`python -m bot bench clinc`: the project's NLU pipeline on CLINC150.
+"""`python -m devtools bench clinc`: the project's NLU pipeline on CLINC150.
 
 CLINC150 (Larson et al., "An Evaluation Dataset for Intent Classification
 and Out-of-Scope Prediction", EMNLP-IJCNLP 2019; CC BY 3.0) is the public
@@ -30,9 +30,9 @@ from unittest import mock
 
 import yaml
 
-from bot.bench import percentile
+from devtools.bench import percentile
 from bot.nlu.topic_scoring import OUT_OF_SCOPE
-from bot.paths import REPORTS_DIR, ROOT
+from plumbing.paths import REPORTS_DIR, ROOT
 from bot.training import CONFIG
 
 DATA_ENV = "CLINC150_DATA"
@@ -91,7 +91,7 @@ THRESHOLD_RULE = ("the threshold in 0.00-0.99 (steps of 0.01) that catches the m
                   "the lowest")
 CANDIDATES = tuple(round(step / 100, 2) for step in range(100))
 # The out-of-scope weights tried on val with every threshold, as the council's
-# is tried on its development set (bot/tuning.py); ties go to the lowest.
+# is tried on its development set (devtools/tuning.py); ties go to the lowest.
 WEIGHTS = (1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0)
 SWEEP_SHOWN = tuple(round(step / 10, 1) for step in range(10))
 LATENCY_SAMPLE = 500
@@ -341,7 +341,7 @@ def render_markdown(figures: dict[str, Any]) -> str:
     sweep, time and the exact pipeline."""
     test, bare = figures["test"], figures["test_no_threshold"]
     lines = [
-        "# CLINC150 benchmark (python -m bot bench clinc)",
+        "# CLINC150 benchmark (python -m devtools bench clinc)",
         "",
         ("Data: CLINC150 data_full.json (clinc/oos-eval, CC BY 3.0); Larson et al., \"An Evaluation Dataset for "
          "Intent Classification and Out-of-Scope Prediction\", EMNLP-IJCNLP 2019. In-scope accuracy over "
@@ -399,7 +399,7 @@ def render_markdown(figures: dict[str, Any]) -> str:
         "",
         "## Pipeline",
         "",
-        "bot/config.yml with these differences (bot/clinc.py, DROPPED and CHANGES):",
+        "bot/config.yml with these differences (devtools/clinc.py, DROPPED and CHANGES):",
         "",
         *(f"- {change}" for change in figures["differences_from_config_yml"]),
         "",

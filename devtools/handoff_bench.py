@@ -1,4 +1,4 @@
-"""`python -m handoff bench`: the case API under concurrent clients, on
+"""`python -m devtools bench-handoff`: the case API under concurrent clients, on
 SQLite and PostgreSQL, with a check that no case is lost or duplicated.
 
 For each database the bench starts the handoff service as a child process
@@ -24,7 +24,7 @@ how the service answers a reference clash.
 Writes reports/handoff_bench.json and reports/handoff_bench.md and prints the
 tables. Nothing asserts timings: the machine is shared and noisy.
 
-  python -m handoff bench [--cases 10000] [--clients 20]
+  python -m devtools bench-handoff [--cases 10000] [--clients 20]
       [--databases sqlite,postgresql] [--seed 7] [--quick]
 """
 
@@ -52,10 +52,10 @@ from typing import Iterator, Mapping, Sequence
 import aiohttp
 import numpy as np
 
-from bot.database import LOCAL_POSTGRES, local_postgres_user
-from bot.paths import REPORTS_DIR, ROOT, VAR_DIR
-from bot.stack import free_port
-from handoff.references import ALPHABET, RANDOM_CHARACTERS, new_reference
+from plumbing.database import LOCAL_POSTGRES, local_postgres_user
+from plumbing.paths import REPORTS_DIR, ROOT, VAR_DIR
+from devtools.stack import free_port
+from council.references import ALPHABET, RANDOM_CHARACTERS, new_reference
 from handoff.store import CHANNELS, OUTCOMES, REASONS
 
 DEFAULT_CASES = 10_000
@@ -93,7 +93,7 @@ def plan_cases(run_id: str, count: int, rng: random.Random) -> list[dict[str, ob
     within the run each, reasons, channels, services and postcodes in turn.
     Voice and SMS cases carry a number from Ofcom's drama range (the
     service's Twilio settings are blanked, so nothing is ever sent)."""
-    from bot.catalogue import default_catalogue
+    from council.catalogue import default_catalogue
 
     services: list[str | None] = [*default_catalogue().routable_ids, None]
     references: set[str] = set()
@@ -709,7 +709,7 @@ def _bounded(low: int, high: int):  # type: ignore[no-untyped-def]
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m handoff bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m devtools bench-handoff", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cases", type=_bounded(1, 1_000_000), help=f"cases per database (default {DEFAULT_CASES})")
     p.add_argument("--clients", type=_bounded(1, 500), default=DEFAULT_CLIENTS,

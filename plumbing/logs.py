@@ -6,7 +6,7 @@ The request id lives in a context variable: whatever handles a request binds
 it once (`bind_request_id`) and every line logged while that request is
 handled carries it, whichever logger wrote the line.
 
-Privacy: our own code logs numbers only masked (phones.mask) and never what
+Privacy: our own code logs numbers only masked (plumbing.masking.mask) and never what
 a caller said. Other people's code (Rasa, Sanic, aiohttp) is held to the
 same rule by the formatter: it keeps only the fields named in `FIELDS`
 (structlog's keyword arguments, which in Rasa carry message text, are
@@ -24,7 +24,7 @@ import uuid
 from contextvars import ContextVar, Token
 from typing import Any, Mapping
 
-from telephony_bridge.phones import mask
+from plumbing.masking import mask
 
 REQUEST_ID_HEADER = "X-Request-Id"
 FIELDS = ("request_id", "call", "caller", "service", "reason", "event", "reference", "method", "path", "status",
@@ -150,4 +150,23 @@ def configure(level: int = logging.INFO, component: str | None = None) -> None:
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
+    )
+
+
+def configure_terminal(verbose: bool) -> None:
+    """Logging for a command run in a terminal: warnings only (progress with
+    --verbose), the frameworks' chatter quietened."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    for noisy in ("rasa", "tensorflow", "absl", "matplotlib", "urllib3", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    # Rasa logs through structlog, which by default prints every level to
+    # stdout: `route` owns stdout for its JSON lines, so send Rasa's to stderr.
+    import structlog
+
+    structlog.configure(
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO if verbose else logging.WARNING),
     )

@@ -4,7 +4,7 @@ centres that serves their postcode district, else the service's first
 
 from __future__ import annotations
 
-from bot.catalogue import Catalogue, Centre, Service
+from council.catalogue import Catalogue, Centre, Service
 
 
 def nearest_centre(service: Service | None, postcode: str | None, catalogue: Catalogue) -> Centre | None:

@@ -1,4 +1,4 @@
-"""`python -m telephony_bridge bench`: turn latency of the bridge under
+"""`python -m devtools bench-bridge`: turn latency of the bridge under
 concurrent simulated calls, with the real Rasa and action servers behind it.
 
 Each simulated caller phones the bridge as Twilio would (signed form POSTs,
@@ -12,7 +12,7 @@ Writes reports/bridge_bench.json, reports/bridge_bench.md and
 reports/bridge_latency.png, and prints the table. Nothing here asserts: the
 machines are shared and noisy, so the figures are percentiles to compare.
 
-  python -m telephony_bridge bench [--levels 1,5,20] [--turns 6]
+  python -m devtools bench-bridge [--levels 1,5,20] [--turns 6]
       [--modes paced,back-to-back] [--seed 7] [--quick]
       [--url http://127.0.0.1:8080 --token TOKEN]
 """
@@ -40,9 +40,9 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import numpy as np
 
-from bot.paths import REPORTS_DIR, VAR_DIR
-from bot.stack import free_port
-from telephony_bridge.simulator import signed_headers
+from plumbing.paths import REPORTS_DIR, VAR_DIR
+from devtools.stack import free_port
+from devtools.simulator import signed_headers
 
 FAKE_NOW = "2026-11-10T10:30:00"  # a Tuesday morning: every line is open, so no "closed" branches
 BENCH_TOKEN = "bench-auth-token-0123456789"
@@ -406,7 +406,7 @@ class LocalStack:
         self.logs = VAR_DIR / "logs"
 
     def start(self) -> str:
-        from bot.stack import start_action_server, start_bridge, start_rasa_server
+        from devtools.stack import start_action_server, start_bridge, start_rasa_server
 
         env = _stack_env(Path(self._scratch.name) / "calls.db")
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -425,7 +425,7 @@ class LocalStack:
         return self.url
 
     def close(self) -> None:
-        from bot.stack import stop
+        from devtools.stack import stop
 
         stop(*reversed(self.processes))
         self._scratch.cleanup()
@@ -520,7 +520,7 @@ def _loopback(url: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m telephony_bridge bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m devtools bench-bridge", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--levels", type=_levels, help="concurrent callers, e.g. 1,5,20 (default 1,5,10,20,50)")
     p.add_argument("--turns", type=int, choices=range(1, 51), metavar="N",
@@ -536,7 +536,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--"]:
-        # `python -m telephony_bridge bench -- --quick`: the top-level parser
+        # `python -m devtools bench-bridge -- --quick`: the top-level parser
         # passes the separator through with the rest.
         argv = argv[1:]
     args = parser().parse_args(argv)

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from bot.paths import DATA_DIR
+from council import DATA_DIR
 
 AUTHORITIES = ("city", "county", "joint", "external")
 OUT_OF_SCOPE = "out_of_scope"

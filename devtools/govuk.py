@@ -15,10 +15,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.catalogue import Catalogue, default_catalogue
-from bot.paths import ROOT
-from bot.routing import Route
-from bot.topics import Topics, default_topics
+from council.catalogue import Catalogue, default_catalogue
+from plumbing.paths import ROOT
+from council.routing import Route
+from council.topics import Topics, default_topics
 
 TIERS = {"district/unitary": "city", "county/unitary": "county", "all": "either"}
 ATTRIBUTION = ("GOV.UK local services list (alphagov/publisher, MIT licence); LGSL codes and names from the "
