@@ -27,7 +27,6 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 import re
 import sqlite3
 import threading
@@ -38,6 +37,7 @@ from typing import Any, Callable
 from actions.api.handoff_client import HandoffClient, HandoffRejected, HandoffUnavailable
 from plumbing.logs import bind_request_id, current_request_id, reset_request_id
 from plumbing.paths import VAR_DIR
+from plumbing import settings
 from plumbing.masking import mask
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ QUEUED = "queued"
 REJECTED = "rejected"
 
 DEFAULT_URL = "http://127.0.0.1:8090"
-DEVELOPMENT_TOKEN = "development-handoff-token"
+DEVELOPMENT_TOKEN = settings.DEVELOPMENT_HANDOFF_TOKEN
 DEFAULT_PATH = VAR_DIR / "handoff-outbox.db"
 # An action waits for at most about two of these (a flush already running,
 # then its own attempt), so the citizen is not kept waiting on a dead service.
@@ -307,9 +307,11 @@ def default_outbox() -> Outbox:
     Made on first use, then shared."""
     global _default
     if _default is None:
-        path = os.environ.get("HANDOFF_OUTBOX", "").strip()
-        url = os.environ.get("HANDOFF_URL", "").strip() or DEFAULT_URL
-        token = os.environ.get("HANDOFF_API_TOKEN", "").strip() or DEVELOPMENT_TOKEN
+        env = settings.environment()
+        path = settings.text(env, "HANDOFF_OUTBOX")
+        url = settings.url(env, "HANDOFF_URL", DEFAULT_URL)
+        token = settings.secret(env, "HANDOFF_API_TOKEN", settings.is_production(env), DEVELOPMENT_TOKEN,
+                                "the bearer token for the case API")
         _default = Outbox(Path(path) if path else DEFAULT_PATH,
                           lambda: HandoffClient.connect(url, token, DELIVERY_TIMEOUT_S))
     return _default

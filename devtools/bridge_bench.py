@@ -385,13 +385,13 @@ async def run_all(base_url: str, token: str, modes: Sequence[str], levels: Seque
 
 
 def _stack_env(database: Path) -> dict[str, str]:
-    # PUBLIC_BASE_URL and BRIDGE_ENV blanked: the bench's signatures are over
+    # PUBLIC_BASE_URL and COUNCIL_ENV blanked: the bench's signatures are over
     # the loopback URL, and a production setting inherited from the shell
     # would make every request a 403.
     # The bench's conversations go to a tracker store of its own (SQL, as in
     # production), not to the developer's var/tracker.db.
     return {"FAKE_NOW": FAKE_NOW, "DATABASE_URL": f"sqlite:///{database}", "TWILIO_AUTH_TOKEN": BENCH_TOKEN,
-            "PUBLIC_BASE_URL": "", "BRIDGE_ENV": "", "TRACKER_STORE_URL": f"sqlite:///{database.parent / 'tracker.db'}",
+            "PUBLIC_BASE_URL": "", "COUNCIL_ENV": "", "TRACKER_STORE_URL": f"sqlite:///{database.parent / 'tracker.db'}",
             "LOCK_STORE_URL": ""}
 
 

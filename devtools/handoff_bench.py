@@ -511,9 +511,9 @@ def _create_audits(database_url: str) -> int:
 
 def service_env(database_url: str, scratch: Path) -> dict[str, str]:
     # Twilio blanked: the service logs the texts it would send and sends none.
-    # HANDOFF_ENV blanked: a production setting inherited from the shell
+    # COUNCIL_ENV blanked: a production setting inherited from the shell
     # would refuse the bench's token.
-    return {"DATABASE_URL": database_url, "HANDOFF_API_TOKEN": BENCH_TOKEN, "HANDOFF_ENV": "",
+    return {"DATABASE_URL": database_url, "HANDOFF_API_TOKEN": BENCH_TOKEN, "COUNCIL_ENV": "",
             "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_FROM_NUMBER": "",
             "HANDOFF_OUTBOX": str(scratch / "outbox.db"), "PYTHONPATH": str(ROOT), "FAKE_NOW": ""}
 

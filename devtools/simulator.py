@@ -35,13 +35,14 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import aiohttp
 from twilio.request_validator import RequestValidator
+from plumbing.settings import DEVELOPMENT_TWILIO_TOKEN
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_CALLER = "+447700900123"
 DEFAULT_CALLED = "+441632960000"
 # The bridge accepts this token outside production (see telephony_bridge.settings),
 # so a first simulated call works with nothing configured.
-DEVELOPMENT_TOKEN = "development-only-token"
+DEVELOPMENT_TOKEN = DEVELOPMENT_TWILIO_TOKEN
 DEFAULT_CONFIDENCE = 0.92
 DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
 ANSWERED_DIAL_SECONDS = 30

@@ -1,7 +1,7 @@
 """The handoff service's settings, read once from the environment at start.
 
 Every setting has a safe local default except the secrets, which must be set
-when HANDOFF_ENV=production; `.env.example` documents each one.
+in production (COUNCIL_ENV, plumbing.settings); `.env.example` documents each one.
 """
 
 from __future__ import annotations
@@ -12,56 +12,15 @@ from pathlib import Path
 from typing import Mapping
 
 from plumbing.paths import VAR_DIR
+from plumbing.settings import DEVELOPMENT_HANDOFF_TOKEN, SettingsError, flag, is_production, secret, text, url, whole
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEVELOPMENT_TOKEN", "HandoffSettings", "SettingsError"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
-# A fixed development token lets the local bot reach a local service with no
+# The development token lets the local bot reach a local service with no
 # set-up; production refuses it.
-DEVELOPMENT_TOKEN = "development-handoff-token"
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names it."""
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={raw!r} must be between {low} and {high}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name}={raw!r} must be on or off (true/false, 1/0, yes/no)")
-
-
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip() or default
-    if not value.startswith(("http://", "https://")):
-        raise SettingsError(f"{name}={value!r} must start with http:// or https://")
-    return value.rstrip("/")
-
-
-def _secret(env: Mapping[str, str], name: str, production: bool, development: str, why: str) -> str:
-    value = env.get(name, "").strip()
-    if value:
-        return value
-    if production:
-        raise SettingsError(f"{name} is not set ({why})")
-    return development
+DEVELOPMENT_TOKEN = DEVELOPMENT_HANDOFF_TOKEN
 
 
 @dataclass(frozen=True)
@@ -91,28 +50,26 @@ class HandoffSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "HandoffSettings":
         """Read the environment (os.environ when None). Raises SettingsError
-        naming a bad setting; with HANDOFF_ENV=production a missing secret is
-        an error rather than a development default."""
+        naming a bad setting; in production (COUNCIL_ENV other than development) a
+        missing secret or a development token is an error, not a default."""
         env = os.environ if env is None else env
-        production = env.get("HANDOFF_ENV", "").strip().lower() == "production"
-        token = _secret(env, "HANDOFF_API_TOKEN", production, DEVELOPMENT_TOKEN,
-                        "the bearer token the bot uses for the case API")
-        if production and token == DEVELOPMENT_TOKEN:
-            raise SettingsError("HANDOFF_API_TOKEN is the development token; set a real one in production")
-        database = env.get("DATABASE_URL", "").strip() or f"sqlite:///{VAR_DIR / 'council.db'}"
-        outbox = env.get("HANDOFF_OUTBOX", "").strip()
+        production = is_production(env)
+        token = secret(env, "HANDOFF_API_TOKEN", production, DEVELOPMENT_TOKEN,
+                       "the bearer token the bot uses for the case API")
+        database = text(env, "DATABASE_URL") or f"sqlite:///{VAR_DIR / 'council.db'}"
+        outbox = text(env, "HANDOFF_OUTBOX")
         return cls(
             database_url=database,
             api_token=token,
             production=production,
-            retention_days=_int(env, "HANDOFF_RETENTION_DAYS", 365, 1, 36500),
-            lockout_attempts=_int(env, "HANDOFF_LOCKOUT_ATTEMPTS", 5, 1, 100),
-            lockout_minutes=_int(env, "HANDOFF_LOCKOUT_MINUTES", 15, 1, 24 * 60),
-            secure_cookies=_flag(env, "HANDOFF_SECURE_COOKIES", production),
-            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip() or None,
-            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", "").strip() or None,
-            twilio_from_number=env.get("TWILIO_FROM_NUMBER", "").strip() or None,
-            handoff_url=_url(env, "HANDOFF_URL", f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"),
+            retention_days=whole(env, "HANDOFF_RETENTION_DAYS", 365, 1, 36500),
+            lockout_attempts=whole(env, "HANDOFF_LOCKOUT_ATTEMPTS", 5, 1, 100),
+            lockout_minutes=whole(env, "HANDOFF_LOCKOUT_MINUTES", 15, 1, 24 * 60),
+            secure_cookies=flag(env, "HANDOFF_SECURE_COOKIES", production),
+            twilio_account_sid=text(env, "TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=text(env, "TWILIO_AUTH_TOKEN"),
+            twilio_from_number=text(env, "TWILIO_FROM_NUMBER"),
+            handoff_url=url(env, "HANDOFF_URL", f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"),
             outbox_path=Path(outbox) if outbox else VAR_DIR / "handoff-outbox.db",
-            metrics_token=env.get("METRICS_TOKEN", "").strip() or None,
+            metrics_token=text(env, "METRICS_TOKEN"),
         )

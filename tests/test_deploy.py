@@ -47,12 +47,14 @@ class Contract:
 
 CONTRACTS = {
     "rasa": Contract("bot", ("serve",), 5005, "/",
-                     {"ACTION_SERVER_URL": None, "TRACKER_STORE_URL": None, "LOCK_STORE_URL": None}),
-    "actions": Contract("bot", ("actions",), 5055, "/health", {"HANDOFF_URL": None, "HANDOFF_OUTBOX": None}),
+                     {"ACTION_SERVER_URL": None, "TRACKER_STORE_URL": None, "LOCK_STORE_URL": None,
+                      "COUNCIL_ENV": "production"}),
+    "actions": Contract("bot", ("actions",), 5055, "/health", {"HANDOFF_URL": None, "HANDOFF_OUTBOX": None,
+                                                                         "COUNCIL_ENV": "production"}),
     "bridge": Contract("telephony_bridge", ("serve",), 8080, "/healthz",
-                       {"RASA_URL": None, "DATABASE_URL": None, "BRIDGE_ENV": "production"}),
+                       {"RASA_URL": None, "DATABASE_URL": None, "COUNCIL_ENV": "production"}),
     "handoff": Contract("handoff", ("serve",), 8090, "/healthz",
-                        {"DATABASE_URL": None, "HANDOFF_ENV": "production"}),
+                        {"DATABASE_URL": None, "COUNCIL_ENV": "production"}),
 }
 BACKING = {"db": 5432, "redis": 6379}
 PUBLISHED = {"bridge", "handoff"}
@@ -574,7 +576,7 @@ def _broken(compose: dict, change) -> dict:
      "HANDOFF_URL points at 'bridge'"),
     (lambda s: s["rasa"].update(command=["python", "-m", "bot", "serve", "--port", "5006"]),
      "rasa: listens on 5006"),
-    (lambda s: s["bridge"]["environment"].pop("BRIDGE_ENV"), "bridge: BRIDGE_ENV is not set"),
+    (lambda s: s["bridge"]["environment"].pop("COUNCIL_ENV"), "bridge: COUNCIL_ENV is not set"),
     (lambda s: s["db"]["environment"].update(POSTGRES_PASSWORD="hunter2"), "db: POSTGRES_PASSWORD has a literal"),
     (lambda s: s["handoff"]["environment"].update(DATABASE_URL="postgresql://council:hunter2@db:5432/council"),
      "literal password"),

@@ -672,8 +672,8 @@ def test_settings_defaults_for_development() -> None:
 @pytest.mark.parametrize(
     "env, name",
     [
-        ({"HANDOFF_ENV": "production"}, "HANDOFF_API_TOKEN"),
-        ({"HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": DEVELOPMENT_TOKEN}, "HANDOFF_API_TOKEN"),
+        ({"COUNCIL_ENV": "production"}, "HANDOFF_API_TOKEN"),
+        ({"COUNCIL_ENV": "production", "HANDOFF_API_TOKEN": DEVELOPMENT_TOKEN}, "HANDOFF_API_TOKEN"),
         ({"HANDOFF_RETENTION_DAYS": "a year"}, "HANDOFF_RETENTION_DAYS"),
         ({"HANDOFF_LOCKOUT_ATTEMPTS": "0"}, "HANDOFF_LOCKOUT_ATTEMPTS"),
         ({"HANDOFF_SECURE_COOKIES": "maybe"}, "HANDOFF_SECURE_COOKIES"),
@@ -687,14 +687,14 @@ def test_settings_errors_name_the_setting(env: dict[str, str], name: str) -> Non
 
 def test_settings_for_production() -> None:
     settings = HandoffSettings.from_env({
-        "HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": "t0k3n",
+        "COUNCIL_ENV": "production", "HANDOFF_API_TOKEN": "t0k3n",
         "DATABASE_URL": "postgresql://db/council", "HANDOFF_RETENTION_DAYS": "90", "TWILIO_ACCOUNT_SID": "AC1",
         "TWILIO_AUTH_TOKEN": "x", "TWILIO_FROM_NUMBER": "+441632960101", "HANDOFF_URL": "https://handoff.example/",
     })
     assert settings.production and settings.secure_cookies and settings.can_text
     assert (settings.api_token, settings.retention_days) == ("t0k3n", 90)
     assert settings.handoff_url == "https://handoff.example" and "t0k3n" not in repr(settings)
-    assert HandoffSettings.from_env({"HANDOFF_ENV": "production", "HANDOFF_API_TOKEN": "t",
+    assert HandoffSettings.from_env({"COUNCIL_ENV": "production", "HANDOFF_API_TOKEN": "t",
                                      "HANDOFF_SECURE_COOKIES": "off"}
                                     ).secure_cookies is False
 
