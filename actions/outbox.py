@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from actions.api.handoff_client import HandoffClient, HandoffRejected, HandoffUnavailable
-from plumbing.logs import bind_request_id, current_request_id, reset_request_id
-from plumbing.paths import VAR_DIR
 from plumbing import settings
+from plumbing.logs import bind_request_id, current_request_id, reset_request_id
 from plumbing.masking import mask
+from plumbing.paths import VAR_DIR
 
 log = logging.getLogger(__name__)
 

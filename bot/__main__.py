@@ -22,8 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from council.catalogue import load_catalogue
     from bot.training import ensure_model
+    from council.catalogue import load_catalogue
 
     load_catalogue()  # fail fast, naming the entry, before minutes of training
     path = ensure_model()
@@ -102,14 +102,9 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_terminal(args.verbose)
     from council.catalogue import CatalogueError
+    from plumbing.cli import run_command
 
-    try:
-        return args.func(args)
-    except CatalogueError as exc:
-        print(f"data/ is not valid: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run_command(lambda: args.func(args), {CatalogueError: "data/ is not valid: {}"})
 
 
 if __name__ == "__main__":

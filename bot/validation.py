@@ -8,17 +8,17 @@ import sys
 
 import yaml
 
+from bot.training import CONFIG, DOMAIN, training_files
+from bot.training_data import load_examples, topic_problems
+from council import DATA_DIR
 from council.catalogue import CatalogueError, load_catalogue
 from council.clarifications import load_clarifications
 from council.handoff_rules import load_handoff_rules
-from council import DATA_DIR
-from plumbing.paths import ROOT
 from council.postcodes import load_postcodes
 from council.safety import load_safety
 from council.signposts import load_signposts
 from council.topics import load_topics
-from bot.training import CONFIG, DOMAIN, training_files
-from bot.training_data import load_examples, topic_problems
+from plumbing.paths import ROOT
 
 
 def consistency_problems() -> list[str]:

@@ -18,8 +18,8 @@ from typing import Mapping, Sequence
 
 import yaml
 
-from council.catalogue import CatalogueError, default_catalogue
 from council import DATA_DIR
+from council.catalogue import CatalogueError, default_catalogue
 from council.topics import Topic
 
 ORDINALS = ({"first", "1", "one", "former"}, {"second", "2", "two", "latter", "other"})

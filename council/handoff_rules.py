@@ -9,8 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from council.catalogue import Catalogue, CatalogueError, _read, default_catalogue
 from council import DATA_DIR
+from council.catalogue import Catalogue, CatalogueError, _read, default_catalogue
 
 FILE = "handoff.yml"
 

@@ -46,7 +46,8 @@ def assess(text: str) -> str | None:
     """None if the NLU should read `text`; else NO_WORDS or
     'not_english:<Language or script>'."""
     letters = [c for c in text if c.isalpha()]
-    junk = sum(1 for c in text if c == "\ufffd" or (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n\r"))
+    junk = sum(1 for c in text
+               if c == "\ufffd" or (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n\r"))
     # "y", "n" and "2" are answers; only input with no letter or digit at all
     # (emoji, symbols, white space) or mostly control bytes has no words.
     if not any(c.isalnum() for c in text) or junk * 10 > len(text):

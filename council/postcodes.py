@@ -11,8 +11,8 @@ from typing import Literal
 
 import yaml
 
-from council.catalogue import CatalogueError
 from council import DATA_DIR
+from council.catalogue import CatalogueError
 
 OUTWARD = r"[A-Z]{1,2}\d[A-Z\d]?"
 INWARD = r"\d[A-Z]{2}"

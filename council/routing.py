@@ -1,5 +1,6 @@
 """What a parse of the trained model means for the councils: the same Rasa
-pipeline the live bot runs (`Agent.parse_message`, loaded by council.routing), mapped onto the catalogue's service ids and the
+pipeline the live bot runs (`Agent.parse_message`, loaded by bot.routing),
+mapped onto the catalogue's service ids and the
 topics of data/topics.yml.
 
 Each result is {"text", "service", "authority", "confidence", "intent",

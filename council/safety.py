@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from council.catalogue import CatalogueError, _read
 from council import DATA_DIR
+from council.catalogue import CatalogueError, _read
 
 SAFETY_FILE = DATA_DIR / "safety.yml"
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")

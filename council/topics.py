@@ -20,8 +20,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from council.catalogue import OUT_OF_SCOPE, Catalogue, CatalogueError, checked_entry, default_catalogue
 from council import DATA_DIR
+from council.catalogue import OUT_OF_SCOPE, Catalogue, CatalogueError, checked_entry, default_catalogue
 
 TOPIC_FIELDS = ("id", "service", "label", "words", "say")
 OPTIONAL_FIELDS = ("web", "govuk", "govuk_note", "checked", "to_confirm", "line", "headline")

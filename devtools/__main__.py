@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.training import model_or_exit
 from council.catalogue import CatalogueError
-from plumbing.cli import dispatch
+from plumbing.cli import dispatch, run_command
 from plumbing.logs import configure_terminal
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -128,13 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         return dispatch(parser, argv, PASS_THROUGH)
     args = parser.parse_args(argv)
     configure_terminal(args.verbose)
-    try:
-        return args.func(args)
-    except CatalogueError as exc:
-        print(f"data/ is not valid: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run_command(lambda: args.func(args), {CatalogueError: "data/ is not valid: {}"})
 
 
 if __name__ == "__main__":

@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.routing import Router
+from bot.training import ensure_model, fingerprint, train
 from devtools import govuk
 from devtools.evaluation import DEVELOPMENT, TEST, Example, Scores, evaluate, load_holdout, load_set
 from plumbing.paths import REPORTS_DIR
-from bot.routing import Router
-from bot.training import ensure_model, fingerprint, train
 
 TARGETS = {
     "service_accuracy": (">=", 0.96),
@@ -173,7 +173,8 @@ def _table(measured: dict[str, Any]) -> list[str]:
 def _set_table(named: dict[str, dict[str, Any]]) -> list[str]:
     keys = ["enquiries", "service_accuracy", "authority_accuracy", "topic_accuracy", "oos_recall",
             "oos_answered_as_conversation", "turned_away_rate", "service_accuracy_typed",
-            "service_accuracy_spoken", "trap_accuracy", "long_tail_service_accuracy", "long_tail_topic_accuracy", "asked_one_question",
+            "service_accuracy_spoken", "trap_accuracy", "long_tail_service_accuracy", "long_tail_topic_accuracy",
+            "asked_one_question",
             "service_accuracy_after_question"]
     rows = ["| measure | " + " | ".join(named) + " |", "|---|" + "---|" * len(named)]
     for key in keys:

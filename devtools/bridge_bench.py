@@ -40,9 +40,10 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import numpy as np
 
-from plumbing.paths import REPORTS_DIR, VAR_DIR
-from devtools.stack import free_port
 from devtools.simulator import signed_headers
+from devtools.stack import free_port
+from plumbing.cli import own_arguments
+from plumbing.paths import REPORTS_DIR, VAR_DIR
 
 FAKE_NOW = "2026-11-10T10:30:00"  # a Tuesday morning: every line is open, so no "closed" branches
 BENCH_TOKEN = "bench-auth-token-0123456789"
@@ -391,7 +392,8 @@ def _stack_env(database: Path) -> dict[str, str]:
     # The bench's conversations go to a tracker store of its own (SQL, as in
     # production), not to the developer's var/tracker.db.
     return {"FAKE_NOW": FAKE_NOW, "DATABASE_URL": f"sqlite:///{database}", "TWILIO_AUTH_TOKEN": BENCH_TOKEN,
-            "PUBLIC_BASE_URL": "", "COUNCIL_ENV": "", "TRACKER_STORE_URL": f"sqlite:///{database.parent / 'tracker.db'}",
+            "PUBLIC_BASE_URL": "", "COUNCIL_ENV": "",
+            "TRACKER_STORE_URL": f"sqlite:///{database.parent / 'tracker.db'}",
             "LOCK_STORE_URL": ""}
 
 
@@ -478,7 +480,8 @@ def write_reports(results: Sequence[LevelResult], options: dict[str, object], di
     directory.mkdir(parents=True, exist_ok=True)
     by_mode: dict[str, dict[str, dict[str, object]]] = {}
     for r in results:
-        by_mode.setdefault(r.mode, {})[str(r.level)] = {k: v for k, v in asdict(r).items() if k not in ("mode", "level")}
+        figures = {k: v for k, v in asdict(r).items() if k not in ("mode", "level")}
+        by_mode.setdefault(r.mode, {})[str(r.level)] = figures
     figures = {"machine": machine_info(), "options": options, "target": target_check(results), "results": by_mode}
     (directory / "bridge_bench.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     table = markdown_table(results)
@@ -534,12 +537,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--"]:
-        # `python -m devtools bench-bridge -- --quick`: the top-level parser
-        # passes the separator through with the rest.
-        argv = argv[1:]
-    args = parser().parse_args(argv)
+    args = parser().parse_args(own_arguments(argv))
     levels = args.levels or (QUICK_LEVELS if args.quick else DEFAULT_LEVELS)
     turns = args.turns or (QUICK_TURNS if args.quick else DEFAULT_TURNS)
     stack = None if args.url else LocalStack()

@@ -30,10 +30,10 @@ from unittest import mock
 
 import yaml
 
-from devtools.bench import percentile
 from bot.nlu.topic_scoring import OUT_OF_SCOPE
-from plumbing.paths import REPORTS_DIR, ROOT
 from bot.training import CONFIG
+from devtools.bench import percentile
+from plumbing.paths import REPORTS_DIR, ROOT
 
 DATA_ENV = "CLINC150_DATA"
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "clinc150" / "data_full.json"

@@ -18,11 +18,11 @@ from typing import Iterable
 
 import yaml
 
-from council.catalogue import OUT_OF_SCOPE, Catalogue, default_catalogue
-from plumbing.paths import ROOT
 from bot.routing import Router
+from council.catalogue import OUT_OF_SCOPE, Catalogue, default_catalogue
 from council.routing import Route
 from council.topics import Topics, default_topics
+from plumbing.paths import ROOT
 
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
 SETS_DIR = ROOT / "tests" / "sets"
@@ -51,7 +51,8 @@ def load_holdout(path: Path = HOLDOUT) -> list[Example]:
     examples = []
     for block in raw["nlu"]:
         for entry in block["examples"]:
-            examples.append(Example(entry["text"], block["intent"], (entry.get("metadata") or {}).get("style", "typed")))
+            style = (entry.get("metadata") or {}).get("style", "typed")
+            examples.append(Example(entry["text"], block["intent"], style))
     return examples
 
 

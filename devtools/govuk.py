@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from council.catalogue import Catalogue, default_catalogue
-from plumbing.paths import ROOT
 from council.routing import Route
 from council.topics import Topics, default_topics
+from plumbing.paths import ROOT
 
 TIERS = {"district/unitary": "city", "county/unitary": "county", "all": "either"}
 ATTRIBUTION = ("GOV.UK local services list (alphagov/publisher, MIT licence); LGSL codes and names from the "

@@ -52,11 +52,12 @@ from typing import Iterator, Mapping, Sequence
 import aiohttp
 import numpy as np
 
+from council.references import ALPHABET, RANDOM_CHARACTERS, new_reference
+from devtools.stack import free_port, healthy
+from handoff.cases import CHANNELS, OUTCOMES, REASONS
+from plumbing.cli import own_arguments
 from plumbing.database import LOCAL_POSTGRES, local_postgres_user
 from plumbing.paths import REPORTS_DIR, ROOT, VAR_DIR
-from devtools.stack import free_port
-from council.references import ALPHABET, RANDOM_CHARACTERS, new_reference
-from handoff.store import CHANNELS, OUTCOMES, REASONS
 
 DEFAULT_CASES = 10_000
 QUICK_CASES = 500
@@ -518,17 +519,6 @@ def service_env(database_url: str, scratch: Path) -> dict[str, str]:
             "HANDOFF_OUTBOX": str(scratch / "outbox.db"), "PYTHONPATH": str(ROOT), "FAKE_NOW": ""}
 
 
-def _healthy(url: str) -> bool:
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 class Service:
     """The handoff service on a free loopback port: a child process when
     `python -m handoff serve` exists, else an in-process server on its own
@@ -601,7 +591,7 @@ class Service:
         while time.monotonic() < deadline:
             if not alive():
                 raise RuntimeError(f"the handoff service stopped at start (see {self.log_path.name})")
-            if _healthy(self.url + "/healthz"):
+            if healthy(self.url + "/healthz"):
                 return
             time.sleep(0.25)
         raise RuntimeError(f"the handoff service did not answer /healthz within {HEALTH_TIMEOUT_S:.0f} s")
@@ -670,7 +660,8 @@ def report_text(results: Sequence[DatabaseResult], machine: Mapping[str, object]
              f"cases done in the phase / its wall time. Retries are {RETRY_SHARE:.0%} of cases sent twice "
              f"(half after the first answer, half at the same time).")
     tables = "\n\n".join(markdown_table(r) for r in results)
-    return f"# Handoff service benchmark\n\n{intro}\n\n{tables}\n\nOverall target: {TARGET}: **{target_status(results)}**\n"
+    return (f"# Handoff service benchmark\n\n{intro}\n\n{tables}\n\n"
+            f"Overall target: {TARGET}: **{target_status(results)}**\n")
 
 
 def write_reports(results: Sequence[DatabaseResult], options: Mapping[str, object], directory: Path) -> str:
@@ -721,10 +712,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["--"]:
-        argv = argv[1:]
-    args = parser().parse_args(argv)
+    args = parser().parse_args(own_arguments(argv))
     count = args.cases or (QUICK_CASES if args.quick else DEFAULT_CASES)
     results = []
     for kind in args.databases:

@@ -35,6 +35,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import aiohttp
 from twilio.request_validator import RequestValidator
+
 from plumbing.settings import DEVELOPMENT_TWILIO_TOKEN
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -59,7 +60,8 @@ GATHER_NESTABLE = {"Say", "Play", "Pause"}
 # only an answered leg reports "answered", and the terminal "completed" event
 # carries the leg's final status.
 PROGRESS_EVENTS: dict[str, list[tuple[str, str]]] = {
-    "completed": [("initiated", "initiated"), ("ringing", "ringing"), ("answered", "in-progress"), ("completed", "completed")],
+    "completed": [("initiated", "initiated"), ("ringing", "ringing"), ("answered", "in-progress"),
+                  ("completed", "completed")],
     "no-answer": [("initiated", "initiated"), ("ringing", "ringing"), ("completed", "no-answer")],
     "busy": [("initiated", "initiated"), ("completed", "busy")],
     "failed": [("initiated", "initiated"), ("completed", "failed")],
@@ -555,7 +557,8 @@ class _Call:
             params.update({f"{role}{geo}": "" for geo in GEO_FIELDS})
         return params
 
-    def _leg_params(self, number: str, leg_sid: str, status: str, caller_id: str | None, sequence: int) -> dict[str, str]:
+    def _leg_params(self, number: str, leg_sid: str, status: str, caller_id: str | None,
+                    sequence: int) -> dict[str, str]:
         shown = caller_id or self._caller_number  # Twilio's default caller id is the caller's own
         return {
             "AccountSid": self._account_sid,
@@ -601,7 +604,8 @@ class _Call:
         if reply.status != 200:
             raise _CallError(f"{method} {url} answered HTTP {reply.status} (Twilio error 11200)")
         if reply.content_type not in TWIML_CONTENT_TYPES and not reply.content_type.endswith("+xml"):
-            raise _CallError(f"{method} {url} answered Content-Type {reply.content_type!r}, not TwiML (Twilio error 12300)")
+            raise _CallError(f"{method} {url} answered Content-Type {reply.content_type!r}, "
+                             "not TwiML (Twilio error 12300)")
         return _Document(url, list(self._parse(url, reply.body)))
 
     @staticmethod
@@ -644,7 +648,8 @@ class _Call:
             ) as response:
                 return _Reply(response.status, response.content_type, await response.read())
         except asyncio.TimeoutError:
-            raise _CallError(f"{method} {url} gave no answer in {TWILIO_TIMEOUT_S:.0f} s (Twilio error 11205)") from None
+            raise _CallError(f"{method} {url} gave no answer in {TWILIO_TIMEOUT_S:.0f} s "
+                             "(Twilio error 11205)") from None
         except aiohttp.ClientError as exc:
             raise _CallError(f"{method} {url} failed: {exc} (Twilio error 11205)") from None
 

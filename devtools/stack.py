@@ -18,8 +18,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from plumbing.paths import ROOT, VAR_DIR
 from bot.training import ensure_model
+from plumbing.paths import ROOT, VAR_DIR
 
 ACTIONS_PORT = 5055
 RASA_PORT = 5005
@@ -41,7 +41,8 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
+    """True when GET `url` answers 200 within two seconds."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
@@ -53,7 +54,7 @@ def start_process(command: list[str], health: str, env: dict[str, str] | None = 
                   log_path: Path | None = None) -> subprocess.Popen | None:
     """Start `command` and wait until `health` answers 200. Returns None when
     something already answers there. Output goes to `log_path` (else nowhere)."""
-    if _healthy(health):
+    if healthy(health):
         return None
     output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the child
     process = subprocess.Popen(command, cwd=ROOT, env=_env(**(env or {})), stdout=output, stderr=subprocess.STDOUT)
@@ -61,7 +62,7 @@ def start_process(command: list[str], health: str, env: dict[str, str] | None = 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{' '.join(command[:4])} exited with code {process.returncode}")
-        if _healthy(health):
+        if healthy(health):
             return process
         time.sleep(0.5)
     process.terminate()

@@ -33,16 +33,16 @@ from typing import Any, Iterable
 import numpy as np
 import yaml
 
-from council.catalogue import default_catalogue
-from council.clarifications import Clarifications, default_clarifications
-from devtools.evaluation import DEVELOPMENT, Example, Scores, load_set, score
 from bot.nlu import minilm
 from bot.nlu.components import EMERGENCY_INTENT, EmergencyFirst, emergency_share
 from bot.nlu.topic_scoring import Index, Params, Scored, clauses, score_similarities
-from plumbing.paths import REPORTS_DIR, VAR_DIR
+from bot.training import CONFIG
+from council.catalogue import default_catalogue
+from council.clarifications import Clarifications, default_clarifications
 from council.routing import FALLBACK, Route, route_from_parse
 from council.topics import default_topics
-from bot.training import CONFIG
+from devtools.evaluation import DEVELOPMENT, Example, Scores, load_set, score
+from plumbing.paths import REPORTS_DIR, VAR_DIR
 
 OOS_FLOOR = 0.93
 TURNED_AWAY_CEILING = 0.015

@@ -15,8 +15,8 @@ import logging
 import sys
 from datetime import timedelta
 
-from plumbing.cli import dispatch
 from handoff.settings import DEFAULT_HOST, DEFAULT_PORT, HandoffSettings, SettingsError
+from plumbing.cli import dispatch
 
 PASS_THROUGH = {"report": "handoff.reports"}
 ROLES = ("staff", "manager")
@@ -25,9 +25,9 @@ ROLES = ("staff", "manager")
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from plumbing import logs
     from council.catalogue import CatalogueError
     from handoff.app import init_app
+    from plumbing import logs
 
     logs.configure(logging.DEBUG if args.verbose else logging.INFO, component="handoff")
     try:

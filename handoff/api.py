@@ -21,15 +21,15 @@ from typing import Any, Awaitable, Callable, Mapping, TypeVar
 from aiohttp import web
 from twilio.http import HttpClient
 
-from plumbing import observability
+from council import references
 from council.catalogue import Catalogue
 from council.clock import parse
 from handoff import db, notify
-from council import references
+from handoff.cases import MAX_LIST, PRIORITIES, STATUSES, CaseConflict, CaseError, CaseNotFound, InvalidCase, NewCase
 from handoff.keys import METRICS, SETTINGS, STORE
 from handoff.metrics import HandoffMetrics
 from handoff.settings import HandoffSettings
-from handoff.store import MAX_LIST, PRIORITIES, STATUSES, CaseConflict, CaseError, CaseNotFound, InvalidCase, NewCase
+from plumbing import observability
 
 log = logging.getLogger("handoff.api")
 

@@ -16,14 +16,14 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from council import phones
 from council.catalogue import Catalogue, default_catalogue
 from council.hours import describe
 from handoff.settings import HandoffSettings
-from council import phones
 from plumbing import masking
 
 if TYPE_CHECKING:
-    from handoff.store import Case
+    from handoff.cases import Case
 
 log = logging.getLogger("handoff.notify")
 

@@ -55,7 +55,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from council.catalogue import Catalogue, default_catalogue
 from council.clock import LONDON
-from handoff.store import OUTCOMES, REASONS, STATUSES, Case, CaseStore
+from handoff.cases import OUTCOMES, REASONS, STATUSES, Case
+from handoff.store import CaseStore
 
 NONE = "none"  # the id of the "not known" bucket in a dimension (no service, no outcome yet)
 FIRST_CONTACT_OUTCOME = "resolved_at_desk"
@@ -382,8 +383,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from council.clock import now
-    from handoff.settings import HandoffSettings, SettingsError
     from council.periods import parse_period
+    from handoff.settings import HandoffSettings, SettingsError
 
     args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 
 def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None, pass_through: Mapping[str, str]) -> int:
@@ -20,3 +20,25 @@ def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None, pass_throu
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+
+
+def run_command(command: Callable[[], int], refusals: Mapping[type[Exception], str] | None = None) -> int:
+    """Run one command: an exception named in `refusals` is printed on stderr
+    as its message (`{}` stands for the exception's text) and exits 1, the
+    way a bad data file or setting should end a command; Ctrl-C is exit 130."""
+    refusals = refusals or {}
+    try:
+        return command()
+    except tuple(refusals) as exc:
+        template = next(m for kind, m in refusals.items() if isinstance(exc, kind))
+        print(template.format(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def own_arguments(argv: Sequence[str] | None) -> list[str]:
+    """A pass-through command's own arguments: `python -m devtools bench-bridge
+    -- --quick` hands the separator on with the rest, so drop it."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return argv[1:] if argv[:1] == ["--"] else argv

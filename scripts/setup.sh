@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv with the Python named in .python-version and install the pinned
-# dependencies of requirements.lock. Safe to run again: it does nothing when
+# dependencies of requirements.lock (the services') and requirements-dev.lock
+# (tests and lint). Safe to run again: it does nothing when
 # the lock file has not changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-stamp=".venv/.installed-$(sha256sum requirements.lock | cut -c1-16)"
+stamp=".venv/.installed-$(cat requirements.lock requirements-dev.lock | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
 fi
@@ -52,6 +53,6 @@ fi
 echo "Installing pinned dependencies (a few minutes the first time)..." >&2
 .venv/bin/python -m pip install --quiet --upgrade "pip==24.0"
 # --no-deps: the lock pins every package; see requirements.in for why.
-.venv/bin/python -m pip install --quiet --no-deps -r requirements.lock
+.venv/bin/python -m pip install --quiet --no-deps -r requirements.lock -r requirements-dev.lock
 rm -f .venv/.installed-*
 touch "$stamp"

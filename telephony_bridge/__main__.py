@@ -15,12 +15,11 @@ from plumbing.cli import dispatch
 from telephony_bridge.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
 
 
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from plumbing import logs
     from council.catalogue import CatalogueError
+    from plumbing import logs
     from telephony_bridge.app import init_app
 
     logs.configure(logging.DEBUG if args.verbose else logging.INFO, component="bridge")
@@ -39,8 +38,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from council.clock import now
-    from telephony_bridge.calllog import CallLog
     from council.periods import parse_period
+    from telephony_bridge.calllog import CallLog
     from telephony_bridge.report import format_report, service_levels
 
     try:

@@ -23,8 +23,8 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from plumbing import observability
 from council.catalogue import Catalogue, default_catalogue
+from plumbing import observability
 from plumbing.logs import bind_request_id, clean_request_id, new_request_id
 from telephony_bridge import sms, twiml
 from telephony_bridge.calllog import CallLog
@@ -36,6 +36,8 @@ from telephony_bridge.settings import Settings
 from telephony_bridge.signatures import SIGNATURE_HEADER, decode_form, is_valid, signed_url
 from telephony_bridge.state import TurnState
 from telephony_bridge.voice import DANGER, CallFlow
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = logging.getLogger("telephony_bridge.app")
 
@@ -72,7 +74,7 @@ def _signature_middleware(settings: Settings,
     validator = RequestValidator(settings.auth_token)
 
     @web.middleware
-    async def check(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(TWILIO_PREFIXES):
             return await handler(request)
         if request.method != "POST":
@@ -93,7 +95,7 @@ def _signature_middleware(settings: Settings,
 
 
 @web.middleware
-async def _never_5xx(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def _never_5xx(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A fault anywhere still gives Twilio a 200 and the caller words."""
     try:
         return await handler(request)

@@ -44,8 +44,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from plumbing.database import UTCDateTime, as_utc, make_engine
-from plumbing.observability import ping
 from plumbing.masking import mask
+from plumbing.observability import ping
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, TypeVar
 
-from council.catalogue import DRAMA_NUMBER, Catalogue, CatalogueError, _read, default_catalogue, load_catalogue
 from council import DATA_DIR
+from council.catalogue import DRAMA_NUMBER, Catalogue, CatalogueError, _read, default_catalogue, load_catalogue
 
 CONNECT = 0.85  # at or above: dial straight away
 CONFIRM = 0.6  # at or above (below CONNECT): ask "Did you want Planning? Say yes or press 1"

@@ -14,8 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from council.catalogue import Catalogue, CatalogueError, _read, default_catalogue, load_catalogue
 from council import DATA_DIR
+from council.catalogue import Catalogue, CatalogueError, _read, default_catalogue, load_catalogue
 
 FILE = "ivr_menu.yml"
 MAX_DEPTH = 3  # levels of menus, the main menu included: deeper loses callers

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from plumbing.paths import VAR_DIR
-from plumbing.settings import (DEVELOPMENT_TWILIO_TOKEN, SettingsError, is_production, number, secret, text,
-                               url)
+from plumbing.settings import DEVELOPMENT_TWILIO_TOKEN, SettingsError, is_production, number, secret, text, url
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEVELOPMENT_TOKEN", "Settings", "SettingsError"]
 
@@ -51,7 +50,8 @@ class Settings:
         if public:
             public = url(env, "PUBLIC_BASE_URL", public)
         elif production:
-            raise SettingsError("PUBLIC_BASE_URL is not set (the address Twilio calls; signatures are checked against it)")
+            raise SettingsError("PUBLIC_BASE_URL is not set "
+                                "(the address Twilio calls; signatures are checked against it)")
         database = text(env, "DATABASE_URL") or f"sqlite:///{VAR_DIR / 'council.db'}"
         return cls(
             auth_token=token,

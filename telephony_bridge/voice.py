@@ -19,13 +19,13 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 from council import reach
 from council.catalogue import Catalogue
 from council.clock import now
+from council.phones import to_e164
 from council.wording import web_for
+from plumbing.masking import mask
 from telephony_bridge import twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.directory import CONNECT, Directory, Entry, dial_request
 from telephony_bridge.menu import Menu
-from council.phones import to_e164
-from plumbing.masking import mask
 from telephony_bridge.rasa_client import BotClient, BotReply, BotUnavailable
 from telephony_bridge.state import FRESH, TurnState
 

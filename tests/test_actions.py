@@ -69,7 +69,8 @@ def close_calls_asked(monkeypatch: pytest.MonkeyPatch) -> None:
 
     import council.routing
     from council.clarifications import default_clarifications
-    monkeypatch.setattr(council.routing, "default_clarifications", lambda: replace(default_clarifications(), margin=0.25))
+    wider = replace(default_clarifications(), margin=0.25)
+    monkeypatch.setattr(council.routing, "default_clarifications", lambda: wider)
 
 
 async def test_route_explains_service_and_says_line_is_open(weekday_open: None) -> None:
@@ -206,7 +207,8 @@ async def test_a_topic_is_answered_in_its_own_words(weekday_open: None) -> None:
 
 async def test_a_person_on_request_when_open(weekday_open: None) -> None:
     messages, _ = await run(ActionConnectPerson(), tracker("a person please", "request_human", channel="voice"))
-    assert custom(messages) == [{"event": "transfer", "service": None, "phone": "01632 960000", "reason": "person_requested"}]
+    assert custom(messages) == [{"event": "transfer", "service": None, "phone": "01632 960000",
+                                 "reason": "person_requested"}]
     messages, _ = await run(ActionConnectPerson(), tracker("a person", "request_human", service="libraries",
                                                           channel="voice"))
     assert custom(messages)[0]["phone"] == "01632 960207"

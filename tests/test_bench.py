@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from telephony_bridge import twiml
 from devtools.bridge_bench import (
     UTTERANCES,
     LevelResult,
@@ -16,6 +15,7 @@ from devtools.bridge_bench import (
     summarise,
     target_check,
 )
+from telephony_bridge import twiml
 from telephony_bridge.voice import BOT_DOWN, DANGER
 
 VOICE = twiml.Voice()

@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from telephony_bridge.app import init_app
 from devtools.simulator import run_call, signed_headers
+from telephony_bridge.app import init_app
 from tests.bridge_harness import CALLER, TOKEN, Bridge, running_bridge, settings
 from tests.conftest import WEEKDAY_OPEN, free_port
 

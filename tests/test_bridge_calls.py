@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 
 from council.clock import LONDON
+from devtools.simulator import CallResult, run_call, signed_headers
 from telephony_bridge.calllog import CallRecord
 from telephony_bridge.report import service_levels
-from devtools.simulator import CallResult, run_call, signed_headers
 from tests.bridge_harness import CALLER, TOKEN, Bridge, running_bridge, settings
 from tests.conftest import SATURDAY_NIGHT, WEEKDAY_OPEN
 
@@ -172,7 +172,8 @@ async def test_bot_down_in_the_middle_of_a_call(daytime: Line, tmp_path: Path) -
     from tests.conftest import free_port
 
     async with running_bridge(settings(f"http://127.0.0.1:{free_port()}", tmp_path / "down")) as bridge:
-        result = await run_call(bridge.url, ["how do i pay my council tax", "#1", "#1", "!dial completed"], auth_token=TOKEN)
+        steps = ["how do i pay my council tax", "#1", "#1", "!dial completed"]
+        result = await run_call(bridge.url, steps, auth_token=TOKEN)
     assert "having trouble" in " ".join(result.said) and result.dials == ["+441632960101"]
 
 

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from telephony_bridge import twiml
 from council.phones import is_uk_mobile, to_e164
 from plumbing.masking import mask
+from telephony_bridge import twiml
 from telephony_bridge.rasa_client import BotUnavailable, parse_reply
 from telephony_bridge.settings import DEVELOPMENT_TOKEN, Settings, SettingsError
 from telephony_bridge.signatures import decode_form

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from council.clock import LONDON
+from council.periods import parse_period
 from telephony_bridge import calllog, report
 from telephony_bridge.calllog import CallLog, CallRecord
-from council.periods import parse_period
 from telephony_bridge.report import ServiceLevels, format_report, service_levels
 
 CALLER = "+447700900123"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.validation import consistency_problems
+from council import DATA_DIR
 from council.catalogue import DRAMA_NUMBER, CatalogueError, load_catalogue
 from council.clock import now
-from council import DATA_DIR
 from plumbing.paths import ROOT
-from bot.validation import consistency_problems
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "council-services.yml"
 

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from plumbing.paths import ROOT
 from bot.training import FINGERPRINTED
+from plumbing.paths import ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
@@ -546,7 +546,8 @@ def test_the_image_files_run_the_services_and_find_the_built_model(tmp_path: Pat
     text = DOCKERFILE.read_text()
     app = stage_layout(text, list(dockerfile_stages(text))[-1], tmp_path)
     done = _run_in(app, "import importlib, pkgutil, actions\n"
-                        "for m in pkgutil.walk_packages(actions.__path__, 'actions.'): importlib.import_module(m.name)\n"
+                        "for m in pkgutil.walk_packages(actions.__path__, 'actions.'):\n"
+                        "    importlib.import_module(m.name)\n"
                         "import bot.serve, telephony_bridge.app, handoff.app, handoff.db\n"
                         "from bot.training import fingerprint; print(fingerprint())")
     assert done.returncode == 0, done.stderr[-1500:]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.evaluation import Example, score
 from council.routing import Route
+from devtools.evaluation import Example, score
 
 
 def route(service: str | None, authority: str | None) -> Route:

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from council.references import new_reference
 from handoff import api
 from handoff.app import init_app
-from council.references import new_reference
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
 from plumbing import masking

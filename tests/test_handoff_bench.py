@@ -8,9 +8,9 @@ import random
 
 import pytest
 
+from council.references import is_reference
 from devtools import handoff_bench as bench
 from devtools.handoff_bench import Answer, DatabaseResult, check_integrity, markdown_table, summarise
-from council.references import is_reference
 
 
 def test_summarise_percentiles() -> None:

@@ -19,12 +19,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from council.clock import LONDON
-from plumbing.paths import VAR_DIR
+from council.references import new_reference
 from handoff import accounts
 from handoff.app import init_app
-from council.references import new_reference
+from handoff.cases import Case, NewCase
 from handoff.settings import HandoffSettings
-from handoff.store import Case, CaseStore, NewCase
+from handoff.store import CaseStore
+from plumbing.paths import VAR_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

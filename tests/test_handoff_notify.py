@@ -15,8 +15,9 @@ from twilio.http.response import Response
 from council.catalogue import default_catalogue
 from council.hours import describe
 from handoff import notify
+from handoff.cases import Case, NewCase
 from handoff.settings import HandoffSettings
-from handoff.store import Case, CaseStore, NewCase
+from handoff.store import CaseStore
 
 MOBILE = "07700 900123"
 MOBILE_E164 = "+447700900123"

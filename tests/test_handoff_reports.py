@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import update
 
 from handoff import db, reports
+from handoff.cases import NewCase
 from handoff.reports import CHARTS, CSV_COLUMNS, CaseReport, case_report, charts, format_text, to_csv
-from handoff.store import CaseStore, NewCase
+from handoff.store import CaseStore
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)  # a Tuesday; London is on GMT
 PERIOD = (T0, T0 + timedelta(hours=2))

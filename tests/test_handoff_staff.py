@@ -15,11 +15,12 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 
 from council.clock import LONDON
+from council.references import new_reference
 from handoff import accounts
 from handoff.app import init_app
-from council.references import new_reference
+from handoff.cases import Case, NewCase
 from handoff.settings import HandoffSettings
-from handoff.store import Case, CaseStore, NewCase
+from handoff.store import CaseStore
 
 NOW = datetime(2026, 11, 10, 10, 30, tzinfo=LONDON)  # a Tuesday morning, GMT
 PASSWORD = "correct horse battery"

@@ -16,20 +16,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, inspect, select, text
 
 from council.catalogue import default_catalogue
+from council.references import new_reference, normalise
 from handoff import db
 from handoff import store as store_module
-from council.references import new_reference, normalise
+from handoff.cases import OUTCOMES, Case, CaseConflict, CaseNotFound, InvalidCase, NewCase, Note
 from handoff.settings import DEVELOPMENT_TOKEN, HandoffSettings, SettingsError
-from handoff.store import (
-    OUTCOMES,
-    Case,
-    CaseConflict,
-    CaseNotFound,
-    CaseStore,
-    InvalidCase,
-    NewCase,
-    Note,
-)
+from handoff.store import CaseStore
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)  # a Tuesday morning
 CALLER = "+447700900123"
@@ -508,14 +500,14 @@ def broken_audit(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     has been written in the same transaction."""
 
     def break_for(action: str) -> None:
-        real = store_module._write_audit
+        real = store_module.write_audit
 
         def failing(conn: Any, case_id: int, at: datetime, actor: str, act: str, *rest: Any) -> None:
             real(conn, case_id, at, actor, act, *rest)
             if act == action:
                 raise RuntimeError("audit write failed")
 
-        monkeypatch.setattr(store_module, "_write_audit", failing)
+        monkeypatch.setattr(store_module, "write_audit", failing)
 
     return break_for
 
@@ -649,7 +641,7 @@ def test_purge_removes_old_transcripts_only(store: CaseStore, clock: Clock) -> N
 
 
 def test_purge_handles_more_than_one_batch(store: CaseStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "_CHUNK", 3)
+    monkeypatch.setattr(store_module, "CHUNK", 3)
     for index in range(7):
         store.create_case(new_case(f"c{index}", created_at=T0 - timedelta(days=1)))
     assert store.purge_transcripts(T0, actor="staff:manager") == 7

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from devtools.evaluation import evaluate, load_holdout
 from council import DATA_DIR
+from devtools.evaluation import evaluate, load_holdout
 
 pytestmark = pytest.mark.model
 

@@ -16,10 +16,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from plumbing.logs import JsonFormatter, RequestIdFilter, bind_request_id, redact, reset_request_id
 from handoff.app import init_app as init_handoff
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
+from plumbing.logs import JsonFormatter, RequestIdFilter, bind_request_id, redact, reset_request_id
 from tests.bridge_harness import CALLER, Bridge, running_bridge, settings
 from tests.conftest import free_port
 from tests.test_bridge import CALL_SID, post_signed, twilio_fields

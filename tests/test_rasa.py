@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from plumbing.paths import ROOT
 from bot.validation import rasa_validate
+from plumbing.paths import ROOT
 
 pytestmark = pytest.mark.model
 

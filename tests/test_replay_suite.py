@@ -14,8 +14,8 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from devtools import replay
 from council.catalogue import load_catalogue
+from devtools import replay
 from tests.bridge_harness import TOKEN, running_bridge, settings
 from tests.conftest import WEEKDAY_OPEN
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from bot.validation import consistency_problems
 from council.catalogue import CatalogueError
 from council.safety import default_safety, load_safety, normalise
 from council.topics import default_topics
-from bot.validation import consistency_problems
 
 
 def test_apostrophes_case_and_punctuation_do_not_hide_a_phrase() -> None:

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
+from bot.training_data import load_examples, normalise
 from council.catalogue import OUT_OF_SCOPE, default_catalogue
 from devtools.evaluation import DEVELOPMENT, TEST, Example, load_set
-from bot.training_data import load_examples, normalise
 
 # Character trigram cosine at or above this is a near-copy (a typo fixed, a
 # word added or dropped); measured: rewordings of one request score below 0.8.

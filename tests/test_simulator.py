@@ -98,7 +98,8 @@ def twiml(*verbs: str) -> str:
 
 async def test_signatures_pass_twilios_own_validator(serve) -> None:
     bridge = FakeBridge({
-        "/voice/incoming": lambda f: twiml('<Gather input="speech" action="/voice/turn?step=1&amp;lang=en"><Say>Hi</Say></Gather>'),
+        "/voice/incoming": lambda f: twiml('<Gather input="speech" action="/voice/turn?step=1&amp;lang=en">'
+                                           '<Say>Hi</Say></Gather>'),
         "/voice/turn": lambda f: twiml('<Gather input="dtmf" method="GET" action="/voice/keys?x=1"/>'),
         "/voice/keys": lambda f: twiml("<Hangup/>"),
     })

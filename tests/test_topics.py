@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools import govuk
-from council.catalogue import CatalogueError, default_catalogue
-from council import DATA_DIR
-from council.topics import load_topics
 from bot.training_data import load_examples, topic_problems
+from council import DATA_DIR
+from council.catalogue import CatalogueError, default_catalogue
+from council.topics import load_topics
+from devtools import govuk
 
 NAMES = {"city": ("Lancaster City Council", "City Council"), "county": ("Lancashire County Council", "County Council")}
 

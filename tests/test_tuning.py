@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from bot.nlu.topic_scoring import Params, Scored
 from devtools import tuning
 from devtools.evaluation import Scores
-from bot.nlu.topic_scoring import Params, Scored
 
 
 def _scores(service: int, oos: int, turned_away: int) -> Scores:
@@ -44,7 +44,8 @@ def test_the_simulated_parse_puts_a_possible_emergency_first() -> None:
     parse = tuning.parse_dict("next door is on fire", _parsed(), fire, threshold=0.3)
     assert parse["intent"]["name"] == "emergency"
     smoke = Scored([("environmental_health", 0.9), ("emergency", 0.05), ("out_of_scope", 0.05)])
-    assert tuning.parse_dict("bonfire smoke", _parsed(), smoke, threshold=0.3)["intent"]["name"] == "environmental_health"
+    parsed = tuning.parse_dict("bonfire smoke", _parsed(), smoke, threshold=0.3)
+    assert parsed["intent"]["name"] == "environmental_health"
     unsure = Scored([("roads_highways", 0.25), ("street_cleaning", 0.2), ("emergency", 0.05)])
     assert tuning.parse_dict("erm the road", _parsed(), unsure, threshold=0.3)["intent"]["name"] == "nlu_fallback"
     unread = [{"entity": "input_problem", "value": "no_words"}]

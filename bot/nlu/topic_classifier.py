@@ -39,8 +39,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import minilm
-from council.language import WORD_RE
 from bot.nlu.topic_scoring import OUT_OF_SCOPE, Index, Params, Scored, clauses, score
+from council.language import WORD_RE
 
 TOPIC = "topic"
 TOPIC_RANKING = "topic_ranking"

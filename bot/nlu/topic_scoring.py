@@ -38,7 +38,8 @@ class Params:
     # look-alikes (a housing association repair, a pothole on the M6) sit
     # close to theirs: its blended confidence is weighed up this much.
     out_of_scope_weight: float = 1.0
-    out_of_scope_needs_a_vote: bool = True  # weigh it up only where one of the two votes puts it (or an emergency) first
+    # Weigh it up only where one of the two votes puts it (or an emergency) first.
+    out_of_scope_needs_a_vote: bool = True
 
 
 OUT_OF_SCOPE = "out_of_scope"

@@ -1,0 +1,152 @@
+"""The reports pages: figures, CSV and charts over a period, for the staff
+member's own centre (managers: every centre)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime, time, timedelta
+from typing import Any, Awaitable, Callable, Mapping
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from council import clock
+from handoff.staff.common import (
+    REPORT_DAYS,
+    Handler,
+    case_store,
+    duration,
+    error_page,
+    in_thread,
+    login_required,
+    render,
+)
+from handoff.store import CaseStore
+
+
+def _period(request: web.Request) -> tuple[date, date]:
+    """The report's first and last day (both included); ValueError names a bad one."""
+    today = clock.now().date()
+    raw_from, raw_to = request.query.get("from", "").strip(), request.query.get("to", "").strip()
+    try:
+        last = date.fromisoformat(raw_to) if raw_to else today
+    except ValueError:
+        raise ValueError(f"“to” must be a date like {today.isoformat()}") from None
+    try:
+        first = date.fromisoformat(raw_from) if raw_from else last - timedelta(days=REPORT_DAYS - 1)
+    except ValueError:
+        raise ValueError(f"“from” must be a date like {today.isoformat()}") from None
+    if first > last:
+        raise ValueError("“from” must not be after “to”")
+    return first, last
+
+
+def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """Midnight London time at the start of `first` up to (not including) midnight after `last`."""
+    return (datetime.combine(first, time(0), tzinfo=clock.LONDON),
+            datetime.combine(last + timedelta(days=1), time(0), tzinfo=clock.LONDON))
+
+
+def _report_query(first: date, last: date) -> str:
+    return urlencode({"from": first.isoformat(), "to": last.isoformat()})
+
+
+def _build_report(store: CaseStore, start: datetime, end: datetime) -> Any:
+    from handoff import reports  # matplotlib and friends load only when a report is asked for
+
+    return reports.case_report(store, start, end)
+
+
+def _report_chart(store: CaseStore, start: datetime, end: datetime, name: str) -> bytes:
+    from handoff import reports  # its charts use no pyplot state, so threads may draw at once
+
+    return reports.chart(reports.case_report(store, start, end), name)
+
+
+def _csv(store: CaseStore, start: datetime, end: datetime) -> str:
+    from handoff import reports
+
+    return reports.to_csv(store.cases_between(start, end))
+
+
+REPORT_FIGURES = (
+    ("cases", "Cases handed off", ""),
+    ("claimed", "Cases claimed", ""),
+    ("median_minutes_to_claim", "Median time to claim", "minutes"),
+    ("p90_minutes_to_claim", "90th percentile time to claim", "minutes"),
+    ("with_outcome", "Cases with an outcome", ""),
+    ("median_minutes_to_resolve", "Median time to resolve", "minutes"),
+    ("p90_minutes_to_resolve", "90th percentile time to resolve", "minutes"),
+    ("resolved_at_desk", "Resolved at the desk", ""),
+    ("resolved_at_first_contact_pct", "Resolved at first contact", "percent"),
+)
+REPORT_TABLES = (("by_service", "Service"), ("by_authority", "Council"), ("by_centre", "Centre"),
+                 ("by_reason", "Reason"), ("by_outcome", "Outcome"), ("by_status", "Status"))
+
+
+def _figure(value: Any, unit: str) -> str:
+    if value is None:
+        return "none yet"
+    if unit == "minutes":
+        return duration(float(value))
+    if unit == "percent":
+        return f"{float(value):.0f}%"
+    return str(value)
+
+
+def _figures(data: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[dict]]]]:
+    """The report's dict as (name, figure) lines and (key, heading, rows) tables."""
+    singles = [(title, _figure(data.get(key), unit)) for key, title, unit in REPORT_FIGURES if key in data]
+    tables = [(key, heading, list(data.get(key) or ())) for key, heading in REPORT_TABLES if key in data]
+    return singles, tables
+
+
+def _for_period(handler: Callable[[web.Request, date, date], Awaitable[web.StreamResponse]]) -> Handler:
+    """Report handlers get the period of the query (its first and last day),
+    or the visitor a 400 page naming what is wrong with it."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            first, last = _period(request)
+        except ValueError as bad:
+            return error_page(request, 400, "Report period not understood", str(bad))
+        return await handler(request, first, last)
+
+    return wrapped
+
+
+def _chart_names() -> tuple[str, ...]:
+    from handoff import reports
+
+    return tuple(reports.CHARTS)
+
+
+@login_required
+@_for_period
+async def report_page(request: web.Request, first: date, last: date) -> web.StreamResponse:
+    report = await in_thread(_build_report, case_store(request), *_bounds(first, last))
+    singles, tables = _figures(report.as_dict())
+    query = _report_query(first, last)
+    return render(request, "reports.html", {
+        "first": first.isoformat(), "last": last.isoformat(), "singles": singles, "tables": tables,
+        "query": query, "charts": [(name, name.removeprefix("by_").replace("_", " ")) for name in _chart_names()],
+    })
+
+
+@login_required
+@_for_period
+async def report_csv(request: web.Request, first: date, last: date) -> web.StreamResponse:
+    text = await in_thread(_csv, case_store(request), *_bounds(first, last))
+    return web.Response(text=text, content_type="text/csv", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="handoff-cases-{first.isoformat()}-to-{last.isoformat()}.csv"'})
+
+
+@login_required
+@_for_period
+async def report_chart(request: web.Request, first: date, last: date) -> web.StreamResponse:
+    name = request.match_info["chart"]
+    if name not in _chart_names():  # each <img> asks for one chart: draw only that one
+        return error_page(request, 404, "No such chart", "There is no chart by that name.")
+    png = await in_thread(_report_chart, case_store(request), *_bounds(first, last), name)
+    return web.Response(body=png, content_type="image/png")
