@@ -116,7 +116,7 @@ def checked_entry(entry: Any, index: int, file: str, kind: str, required: Sequen
     return where
 
 
-def _read(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
             return yaml.safe_load(handle)
@@ -272,10 +272,10 @@ def _service(
 
 def load_catalogue(data_dir: Path = DATA_DIR) -> Catalogue:
     """Load and cross-check services, hours, bank holidays and centres."""
-    timezone, schedules = _schedules(_read(data_dir / "hours.yml"))
-    holidays = _bank_holidays(_read(data_dir / "bank_holidays.yml"))
-    centres, contact = _centres(_read(data_dir / "centres.yml"), schedules)
-    raw = _read(data_dir / "services.yml")
+    timezone, schedules = _schedules(read_yaml(data_dir / "hours.yml"))
+    holidays = _bank_holidays(read_yaml(data_dir / "bank_holidays.yml"))
+    centres, contact = _centres(read_yaml(data_dir / "centres.yml"), schedules)
+    raw = read_yaml(data_dir / "services.yml")
     if not isinstance(raw, dict) or not isinstance(raw.get("services"), list):
         raise CatalogueError("services.yml: needs 'authorities' and a 'services' list")
     authorities = raw.get("authorities") or {}

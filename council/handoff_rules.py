@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from council import DATA_DIR
-from council.catalogue import Catalogue, CatalogueError, _read, default_catalogue
+from council.catalogue import Catalogue, CatalogueError, default_catalogue, read_yaml
 
 FILE = "handoff.yml"
 
@@ -43,7 +43,7 @@ def _ids(values: Any, where: str, catalogue: Catalogue) -> list[str]:
 
 def load_handoff_rules(data_dir: Path = DATA_DIR, catalogue: Catalogue | None = None) -> HandoffRules:
     catalogue = catalogue or default_catalogue()
-    raw = _read(data_dir / FILE)
+    raw = read_yaml(data_dir / FILE)
     if not isinstance(raw, dict):
         raise CatalogueError(f"{FILE}: must be a mapping with high_priority, cannot_complete and bring")
     high = _ids(raw.get("high_priority"), "high_priority", catalogue)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from council import DATA_DIR
-from council.catalogue import CatalogueError, _read
+from council.catalogue import CatalogueError, read_yaml
 
 SAFETY_FILE = DATA_DIR / "safety.yml"
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
@@ -36,7 +36,7 @@ class SafetyNet:
 
 def load_safety(path: Path = SAFETY_FILE) -> SafetyNet:
     """The net, or CatalogueError naming what is wrong."""
-    raw = _read(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("topic"), str) or not isinstance(raw.get("phrases"), list):
         raise CatalogueError(f"{path.name}: needs a topic (an id) and a list of phrases")
     phrases = []

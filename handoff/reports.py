@@ -259,65 +259,11 @@ def to_csv(cases: Iterable[Case]) -> str:
     return out.getvalue()
 
 
-# --- charts -------------------------------------------------------------------
-
-
-def _period(report: CaseReport) -> str:
+def period_text(report: CaseReport) -> str:
+    """The report's period as a person reads it, in London time."""
     start, end = report.start.astimezone(LONDON), report.end.astimezone(LONDON)
     return f"{start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M} (London time)"
 
-
-CHART_TITLES = {
-    "by_service": "Cases by service",
-    "by_centre": "Cases by centre",
-    "by_outcome": "Cases by outcome",
-    "by_reason": "Cases by reason for the handoff",
-}
-
-
-def _chart(title: str, counts: Sequence[Count], period: str) -> bytes:
-    # A Figure with its own Agg canvas, not pyplot: no global state, so the
-    # staff pages may draw charts from several threads at once.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    height = max(2.8, 1.2 + 0.38 * len(counts))
-    figure = Figure(figsize=(8.5, height))
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    if not counts or not any(count.cases for count in counts):
-        axes.text(0.5, 0.5, "No cases in this period", ha="center", va="center", fontsize=12)
-        axes.set_axis_off()
-    else:
-        shown = counts[::-1]  # barh draws from the bottom: the first row goes on top
-        values = [count.cases for count in shown]
-        # "Not known" buckets (no service, no outcome yet) in grey, apart from the rest.
-        colours = ["#9a9a9a" if count.id == NONE else "#1f5f8b" for count in shown]
-        bars = axes.barh([count.name for count in shown], values, color=colours)
-        axes.bar_label(bars, padding=3, fontsize=9)
-        axes.set_xlabel("cases")
-        axes.set_xlim(0, max(values) * 1.15 + 1)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        for side in ("top", "right"):
-            axes.spines[side].set_visible(False)
-        axes.tick_params(axis="y", labelsize=9)
-    axes.set_title(f"{title}\n{period}", fontsize=11)
-    figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=100)
-    return out.getvalue()
-
-
-def chart(report: CaseReport, name: str) -> bytes:
-    """The PNG of one of CHARTS: horizontal bars with the readable names, the
-    count beside each bar and the period in the title. KeyError for another name."""
-    return _chart(CHART_TITLES[name], getattr(report, name), _period(report))
-
-
-def charts(report: CaseReport) -> dict[str, bytes]:
-    """{chart name: PNG bytes} for each of CHARTS."""
-    return {name: chart(report, name) for name in CHARTS}
 
 
 # --- text ---------------------------------------------------------------------
@@ -342,7 +288,7 @@ def _table(title: str, counts: Sequence[Count], total: int, width: int) -> list[
 def format_text(report: CaseReport) -> str:
     """A plain-text report for a centre manager: the headline figures, then
     each breakdown with counts and shares of the period's cases."""
-    lines = [f"Handed-off cases, {_period(report)}", ""]
+    lines = [f"Handed-off cases, {period_text(report)}", ""]
     if report.cases == 0:
         lines.append("No cases in this period.")
         return "\n".join(lines) + "\n"
@@ -408,6 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             handle.write(to_csv(cases))
         written.append(str(args.csv))
     if args.charts:
+        from handoff.report_charts import charts  # matplotlib loads only when charts are asked for
+
         args.charts.mkdir(parents=True, exist_ok=True)
         for name, png in charts(report).items():
             path = args.charts / f"{name}.png"

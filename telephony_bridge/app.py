@@ -28,7 +28,8 @@ from plumbing import observability
 from plumbing.logs import bind_request_id, clean_request_id, new_request_id
 from telephony_bridge import sms, twiml
 from telephony_bridge.calllog import CallLog
-from telephony_bridge.directory import Directory, default_directory
+from telephony_bridge.directory import Directory
+from telephony_bridge.directory_file import default_directory
 from telephony_bridge.menu import Menu, default_menu
 from telephony_bridge.metrics import SMS, BridgeMetrics, MeteredCallLog
 from telephony_bridge.rasa_client import BotClient

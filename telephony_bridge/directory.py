@@ -13,20 +13,16 @@ a department leaves out are its service's.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterable, Mapping, TypeVar
+from typing import Iterable, Mapping, TypeVar
 
-from council import DATA_DIR
-from council.catalogue import DRAMA_NUMBER, Catalogue, CatalogueError, _read, default_catalogue, load_catalogue
+from telephony_bridge.dial_requests import dial_request
+from telephony_bridge.sounds import content_words, phonetic_key
 
 CONNECT = 0.85  # at or above: dial straight away
 CONFIRM = 0.6  # at or above (below CONNECT): ask "Did you want Planning? Say yes or press 1"
 
-FILE = "directory.yml"
 T = TypeVar("T")
 # When a different entry scores this close to the best, the words did not
 # decide between them ("street": Street Lighting or Street Cleaning?).
@@ -53,19 +49,8 @@ MERGE_UP_TO = 4  # words: longer phrases are not tried with words run together
 MAX_HINTS = 500
 MAX_HINT_CHARS = 100
 
-# Words that carry no part of a name: hesitations, politeness, and the
-# generic nouns callers tack on ("the planning department", "licensing team").
-FILLER = frozenset(
-    """um umm uh uhm er erm ah eh hmm mm oh ok okay yeah yes well so just
-    please pls thanks thank cheers
-    a an the my me i it is its can could would like
-    in to for of and on at with from about
-    team teams department departments dept section office offices service services""".split()
-)
-_PHRASE_FILLER = re.compile(r"\b(?:thank you|if possible|if thats ok)\b")
 
-_ENTRY_KEYS = {"id", "name", "service", "aliases", "phone", "hours"}
-_PERSON_KEYS = {"id", "name", "department", "phone", "aliases"}
+
 
 
 @dataclass(frozen=True)
@@ -86,90 +71,6 @@ class Entry:
 class Match:
     entry: Entry
     score: float  # 0..1: compare with CONNECT and CONFIRM
-
-
-# --- words and sounds --------------------------------------------------------
-
-
-def words(text: str) -> list[str]:
-    """Lower-case words with punctuation gone and apostrophes closed up
-    ("O'Neill" -> "oneill", "children's" -> "childrens", "&" -> "and")."""
-    text = text.lower().replace("&", " and ").replace("’", "'")
-    text = re.sub(r"(\w)'(\w)", r"\1\2", text)
-    return re.findall(r"[a-z0-9]+", text)
-
-
-def content_words(text: str) -> list[str]:
-    """The words that can name an entry: `words()` without FILLER."""
-    text = _PHRASE_FILLER.sub(" ", " ".join(words(text)))
-    return [word for word in text.split() if word not in FILLER]
-
-
-_VOWELS = frozenset("aeiou")
-
-
-def _letter_code(word: str, i: int) -> str:
-    """The sound of word[i] in context, in a simplified Metaphone."""
-    ch = word[i]
-    prev = word[i - 1] if i else ""
-    nxt = word[i + 1] if i + 1 < len(word) else ""
-    after = word[i + 2] if i + 2 < len(word) else ""
-    if ch in _VOWELS:
-        return "A" if i == 0 else ""
-    if ch == "b":
-        return "" if prev == "m" and not nxt else "B"
-    if ch == "c":
-        if nxt == "h":
-            return "K" if prev == "s" else "X"
-        if nxt == "i" and after == "a":
-            return "X"
-        if nxt in ("e", "i", "y"):
-            return "" if prev == "s" else "S"
-        return "K"
-    if ch == "d":
-        return "J" if nxt == "g" and after in ("e", "i", "y") else "T"
-    if ch == "g":
-        if nxt == "h" and after not in _VOWELS:
-            return ""
-        if nxt == "n" and (not after or word[i + 2 :] == "ed"):
-            return ""
-        return "J" if nxt in ("e", "i", "y") and prev != "g" else "K"
-    if ch == "h":
-        return "H" if prev not in ("c", "g", "p", "s", "t") and nxt in _VOWELS else ""
-    if ch == "k":
-        return "" if prev == "c" else "K"
-    if ch == "p":
-        return "F" if nxt == "h" else "P"
-    if ch == "s":
-        return "X" if nxt == "h" or (nxt == "i" and after in ("o", "a")) else "S"
-    if ch == "t":
-        if nxt == "i" and after in ("o", "a"):
-            return "X"
-        if nxt == "h":
-            return "0"
-        return "" if nxt == "c" and after == "h" else "T"
-    if ch in ("w", "y"):
-        return ch.upper() if nxt in _VOWELS else ""
-    return {"q": "K", "v": "F", "x": "KS", "z": "S"}.get(ch, ch.upper())
-
-
-def phonetic_key(word: str) -> str:
-    """A sound key (simplified Metaphone): words that sound alike to a
-    recogniser share it ("council"/"counsel", "licensing"/"licencing",
-    "sara"/"sarah", "tellycare"/"telecare"). Letters only; '' for none."""
-    word = "".join(ch for ch in word.lower() if "a" <= ch <= "z")
-    for silent in ("kn", "gn", "pn", "wr", "ae"):
-        if word.startswith(silent):
-            word = word[1:]
-            break
-    if word.startswith("x"):
-        word = "s" + word[1:]
-    elif word.startswith("wh"):
-        word = "w" + word[2:]
-    codes = [
-        _letter_code(word, i) for i in range(len(word)) if i == 0 or word[i] != word[i - 1] or word[i] == "c"
-    ]
-    return "".join(codes)
 
 
 # --- matching ----------------------------------------------------------------
@@ -395,218 +296,3 @@ class Directory:
         ]
 
 
-# --- "put me through to ..." -------------------------------------------------
-
-_CUE = re.compile(
-    r"""\b(?:
-        (?:put|get|send|transfer|pass)\s+(?:me|us|my\s+call)\s+(?:through|thru|over|across)\s+(?:to|with)
-      | (?:connect|transfer|forward|pass|put)\s+(?:me|us|my\s+call)\s+(?:to|with|onto)
-      | (?:speak|talk|chat)\s+(?:to|with)
-      | extension\s+(?:number\s+)?(?:for|of)
-      | (?:get|go)\s+(?:me\s+)?through\s+to
-    )\b""",
-    re.X,
-)
-# The start of a request with no line named yet ("put me through please").
-_BARE_CUE = re.compile(r"\b(?:put|get|send|connect|transfer|pass|forward)\s+(?:me|us|my\s+call)\b")
-# Lead-ins that, with a closing "please", ask for a line ("can I have planning please").
-_ASKING = re.compile(r"^(?:(?:can|could|may)\s+i\s+(?:have|get)|i'?d\s+like|i\s+would\s+like)\s+")
-_POLITE = re.compile(r"\b(?:please|thanks|thank\s+you|cheers|the|department|dept|team|if\s+possible)\b")
-_LEADING = re.compile(r"^(?:(?:hi|hello|hiya|yes|yeah|oh|um+|er+m?|uh|ok|okay|right|so)\s+)+")
-_SOMEONE = r"(?:someone|somebody|anyone|anybody|a\s+person|a\s+member\s+of\s+staff)"
-_SOMEONE_IN = re.compile(rf"^{_SOMEONE}\s+(?:in|from|at|on|who\s+deals\s+with)\s+")
-# A request for any person, not a particular line: the bot handles it.
-_PERSON = re.compile(
-    rf"^(?:{_SOMEONE}|(?:a|an)\s+(?:real\s+)?(?:human|person|advisor|adviser|agent|operator)"
-    r"|(?:a\s+)?(?:real\s+)?(?:human|person|operator)(?:\s+being)?)\b"
-)
-_NOT_A_NAME = re.compile(r"^(?:yes|no|ok|okay|yeah|nope|help|hello|hi|you|yourself|u)\b")
-SHORT = 5  # "X please" is a request for a line only when X is this many words or fewer
-
-
-# What the call is about follows the name; it is for the person, not for dialling.
-_ABOUT = re.compile(r"\s+(?:about|regarding|concerning|because|to\s+(?:ask|discuss|talk|report|complain))\b.*$")
-
-
-def _clean(text: str) -> str:
-    text = text.lower().replace("&", " and ").replace("’", "'")
-    text = re.sub(r"[^\w\s']|(?<!\w)'|'(?!\w)", " ", text)
-    return " ".join(text.split())
-
-
-def _target(rest: str) -> str | None:
-    """What is left of a request once politeness is gone; None when it is
-    empty or asks for a person in general."""
-    rest = " ".join(_POLITE.sub(" ", _ABOUT.sub("", rest)).split())
-    rest = _SOMEONE_IN.sub("", rest)
-    if not rest or _PERSON.match(rest) or _NOT_A_NAME.match(rest):
-        return None
-    return rest
-
-
-def dial_request(text: str) -> str | None:
-    """If the words ask to be put through to a line ("put me through to
-    planning", "can I speak to Sarah Jones", "licensing please", "extension
-    for council tax"), the line's name in lower case with the cue words and
-    politeness ("please", "thanks", "the", "department", "team", "someone
-    in") gone; else None. A request for any person ("can I speak to
-    someone", "a human") is None: the bot handles that."""
-    cleaned = _LEADING.sub("", _clean(text))
-    cue = _CUE.search(cleaned)
-    if cue:
-        return _target(cleaned[cue.end() :])
-    if not re.search(r"\b(?:please|thanks|thank\s+you|cheers)$", cleaned) or _BARE_CUE.search(cleaned):
-        return None
-    rest = _ASKING.sub("", cleaned)
-    target = _target(rest)
-    if target is None or len(target.split()) > SHORT:
-        return None
-    return target
-
-
-# --- loading -----------------------------------------------------------------
-
-
-def _fail(where: str, problem: str) -> CatalogueError:
-    return CatalogueError(f"{FILE}: {where}: {problem}")
-
-
-def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
-    value = raw.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(where, f"needs a {key}")
-    return " ".join(value.split())
-
-
-def _aliases(raw: Mapping[str, Any], where: str) -> tuple[str, ...]:
-    aliases = raw.get("aliases") or []
-    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
-        raise _fail(where, "aliases must be a list of phrases")
-    return tuple(" ".join(alias.split()) for alias in aliases)
-
-
-def _phone(value: Any, where: str) -> str:
-    if not DRAMA_NUMBER.match(str(value)):
-        raise _fail(where, f"phone {value!r} must be in the drama range 01632 960xxx")
-    return str(value)
-
-
-def _where(kind: str, raw: Any, index: int) -> str:
-    ident = raw.get("id") if isinstance(raw, dict) else None
-    return f"{kind} {ident!r}" if ident else f"{kind} #{index + 1}"
-
-
-def _check_keys(raw: Any, allowed: set[str], where: str) -> None:
-    if not isinstance(raw, dict):
-        raise _fail(where, "must be a mapping")
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise _fail(where, f"unknown field {', '.join(unknown)}")
-    ident = raw.get("id")
-    if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", ident):
-        raise _fail(where, "needs an id in lower_snake_case")
-
-
-def _department(raw: Any, index: int, catalogue: Catalogue) -> Entry:
-    where = _where("department", raw, index)
-    _check_keys(raw, _ENTRY_KEYS, where)
-    if "service" not in raw:
-        raise _fail(where, "needs a service (a service id, or null)")
-    service_id = raw["service"]
-    service = None
-    if service_id is not None:
-        service = catalogue.services.get(service_id)
-        if service is None or not service.routable:
-            raise _fail(where, f"service {service_id!r} is not a council service in services.yml")
-    if service is None and not (raw.get("phone") and raw.get("hours")):
-        raise _fail(where, "with no service it needs its own phone and hours")
-    hours = raw.get("hours") or service.hours  # type: ignore[union-attr]
-    if hours not in catalogue.schedules:
-        raise _fail(where, f"hours {hours!r} is not a schedule in hours.yml")
-    return Entry(
-        id=raw["id"],
-        kind="department",
-        name=_text(raw, "name", where),
-        phone=_phone(raw.get("phone") or service.phone, where),  # type: ignore[union-attr]
-        hours=hours,
-        service=service_id,
-        out_of_hours_phone=service.out_of_hours_phone if service else None,
-        aliases=_aliases(raw, where),
-    )
-
-
-def _person_aliases(name: str, extra: tuple[str, ...], department: Entry) -> tuple[str, ...]:
-    """The ways a person is named: full name (and its listed spellings),
-    surname with department, full name with department."""
-    forms: list[str] = []
-    for full in (name, *extra):
-        surname = full.split()[-1]
-        forms += [full, f"{surname} in {department.name}", f"{full} in {department.name}"]
-    said_as = f"{name} in {department.name}"
-    return tuple(dict.fromkeys(form for form in forms if form != said_as))
-
-
-def _person(raw: Any, index: int, departments: Mapping[str, Entry]) -> Entry:
-    where = _where("person", raw, index)
-    _check_keys(raw, _PERSON_KEYS, where)
-    name = _text(raw, "name", where)
-    department_id = raw.get("department")
-    if not department_id:
-        raise _fail(where, "needs a department")
-    department = departments.get(department_id)
-    if department is None:
-        raise _fail(where, f"department {department_id!r} is not a department in {FILE}")
-    return Entry(
-        id=raw["id"],
-        kind="person",
-        name=f"{name} in {department.name}",
-        phone=_phone(raw.get("phone"), where),
-        hours=department.hours,
-        service=department.service,
-        out_of_hours_phone=department.out_of_hours_phone,
-        aliases=_person_aliases(name, _aliases(raw, where), department),
-    )
-
-
-def _check_unique(entries: list[Entry]) -> None:
-    """Ids, and the names callers say, must each lead to one entry."""
-    ids: set[str] = set()
-    said: dict[tuple[str, ...], Entry] = {}
-    for entry in entries:
-        if entry.id in ids:
-            raise _fail(f"{entry.kind} {entry.id!r}", "id appears twice")
-        ids.add(entry.id)
-        for text in (entry.name, *entry.aliases):
-            tokens = tuple(content_words(text))
-            if not tokens:
-                raise _fail(f"{entry.kind} {entry.id!r}", f"{text!r} has no words to match")
-            other = said.setdefault(tokens, entry)
-            if other is not entry:
-                raise _fail(f"{entry.kind} {entry.id!r}", f"{text!r} also names {other.kind} {other.id!r}")
-
-
-def load_directory(data_dir: Path = DATA_DIR, catalogue: Catalogue | None = None) -> Directory:
-    """Departments then people from data_dir/directory.yml, checked against
-    the catalogue (loaded from data_dir when not given). Raises
-    CatalogueError naming the file and the entry for an unknown service,
-    department or hours schedule, a number outside the drama range, a
-    duplicate id or spoken name, or a missing name or department."""
-    catalogue = catalogue or load_catalogue(data_dir)
-    raw = _read(data_dir / FILE)
-    if not isinstance(raw, dict) or not isinstance(raw.get("departments"), list) or not raw["departments"]:
-        raise CatalogueError(f"{FILE}: needs a 'departments' list")
-    people = raw.get("people") or []
-    if not isinstance(people, list):
-        raise CatalogueError(f"{FILE}: 'people' must be a list")
-    departments = [_department(item, i, catalogue) for i, item in enumerate(raw["departments"])]
-    _check_unique(departments)
-    by_id = {entry.id: entry for entry in departments}
-    entries = departments + [_person(item, i, by_id) for i, item in enumerate(people)]
-    _check_unique(entries)
-    return Directory(entries)
-
-
-@lru_cache(maxsize=None)
-def default_directory() -> Directory:
-    """The directory under data/, loaded once per process."""
-    return load_directory(catalogue=default_catalogue())

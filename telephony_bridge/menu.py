@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from council import DATA_DIR
-from council.catalogue import Catalogue, CatalogueError, _read, default_catalogue, load_catalogue
+from council.catalogue import Catalogue, CatalogueError, default_catalogue, load_catalogue, read_yaml
 
 FILE = "ivr_menu.yml"
 MAX_DEPTH = 3  # levels of menus, the main menu included: deeper loses callers
@@ -196,7 +196,7 @@ def load_menu(data_dir: Path = DATA_DIR, catalogue: Catalogue | None = None) -> 
     not 0-9, an option with none or more than one of service, menu and
     person, an empty menu, or menus nested deeper than MAX_DEPTH."""
     catalogue = catalogue or load_catalogue(data_dir)
-    raw = _read(data_dir / FILE)
+    raw = read_yaml(data_dir / FILE)
     if not isinstance(raw, dict):
         raise CatalogueError(f"{FILE}: needs 'keys' and 'options'")
     repeat, main = _keys(raw)

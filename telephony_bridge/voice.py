@@ -24,7 +24,8 @@ from council.wording import web_for
 from plumbing.masking import mask
 from telephony_bridge import twiml
 from telephony_bridge.calllog import CallLog
-from telephony_bridge.directory import CONNECT, Directory, Entry, dial_request
+from telephony_bridge.dial_requests import dial_request
+from telephony_bridge.directory import CONNECT, Directory, Entry
 from telephony_bridge.menu import Menu
 from telephony_bridge.rasa_client import BotClient, BotReply, BotUnavailable
 from telephony_bridge.state import FRESH, TurnState

@@ -93,7 +93,7 @@ async def test_council_tax_by_keypad(daytime: Line) -> None:
      ("can i speak to someone in counsel tax", "+441632960101")],
 )
 async def test_speech_dial_with_a_misheard_name(daytime: Line, speech: str, number: str | None) -> None:
-    from telephony_bridge.directory import default_directory
+    from telephony_bridge.directory_file import default_directory
 
     call = await daytime.call(speech, "!dial completed")
     if number is None:

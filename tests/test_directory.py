@@ -11,15 +11,10 @@ from typing import Any
 import pytest
 
 from council.catalogue import DRAMA_NUMBER, CatalogueError, load_catalogue
-from telephony_bridge.directory import (
-    CONFIRM,
-    CONNECT,
-    Directory,
-    default_directory,
-    dial_request,
-    load_directory,
-    phonetic_key,
-)
+from telephony_bridge.dial_requests import dial_request
+from telephony_bridge.directory import CONFIRM, CONNECT, Directory
+from telephony_bridge.directory_file import default_directory, load_directory
+from telephony_bridge.sounds import phonetic_key
 from tests.datafiles import Change, copy_data, corrupt
 
 CATALOGUE = load_catalogue()

@@ -17,7 +17,8 @@ from sqlalchemy import update
 
 from handoff import db, reports
 from handoff.cases import NewCase
-from handoff.reports import CHARTS, CSV_COLUMNS, CaseReport, case_report, charts, format_text, to_csv
+from handoff.report_charts import charts
+from handoff.reports import CHARTS, CSV_COLUMNS, CaseReport, case_report, format_text, to_csv
 from handoff.store import CaseStore
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)  # a Tuesday; London is on GMT

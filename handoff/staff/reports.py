@@ -58,9 +58,9 @@ def _build_report(store: CaseStore, start: datetime, end: datetime) -> Any:
 
 
 def _report_chart(store: CaseStore, start: datetime, end: datetime, name: str) -> bytes:
-    from handoff import reports  # its charts use no pyplot state, so threads may draw at once
+    from handoff import report_charts, reports  # the charts use no pyplot state: threads may draw at once
 
-    return reports.chart(reports.case_report(store, start, end), name)
+    return report_charts.chart(reports.case_report(store, start, end), name)
 
 
 def _csv(store: CaseStore, start: datetime, end: datetime) -> str:
