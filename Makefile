@@ -5,7 +5,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint train run test validate bench bench-clinc bench-bridge bench-handoff call report lock clean
+.PHONY: help setup lint train run test validate bench bench-clinc bench-bridge bench-handoff bench-dial call report lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ bench-bridge: train ## phone-line latency under concurrent simulated calls, writ
 
 bench-handoff: setup ## case store throughput, SQLite and PostgreSQL, written to reports/
 	@$(PY) -m devtools bench-handoff
+
+bench-dial: setup ## speech dial on the blind misheard requests, against jellyfish and RapidFuzz
+	@$(PY) -m devtools bench-dial
 
 call: setup ## phone a bridge that is already running (make run starts one)
 	@$(PY) -m devtools call

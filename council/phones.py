@@ -1,4 +1,5 @@
-"""Telephone numbers: how the bridge dials them and how it may show them.
+"""Telephone numbers: how the bridge dials them and whether they can take a
+text, read with Google's libphonenumber (the `phonenumbers` port).
 
 Twilio gives and takes numbers in E.164 (+441632960101); the catalogue keeps
 them as a caller would read them (01632 960101). Logs, the call log and
@@ -9,23 +10,39 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
 _DIGITS = re.compile(r"\D")
+REGION = "GB"  # a number without a country code is read as a UK one
+# Ofcom's range of fictional mobiles for drama (07700 900000 to 900999):
+# libphonenumber rightly calls them invalid, but the simulator, the tests and
+# any demonstration use them as callers who can take a text.
+_DRAMA_MOBILE = re.compile(r"\+447700900\d{3}")
+_TEXTABLE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def to_e164(national: str) -> str:
-    """'01632 960101' -> '+441632960101'. A number already in E.164 is kept."""
+    """'01632 960101' -> '+441632960101'; '+44 (0)1524 582000' and
+    '0044 1524 582000' too. A number already in E.164 is kept; what is not a
+    number at all keeps only its digits after a '+'."""
     text = national.strip()
-    if text.startswith("+"):
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(text, REGION), PhoneNumberFormat.E164)
+    except NumberParseException:
         return "+" + _DIGITS.sub("", text)
-    digits = _DIGITS.sub("", text)
-    if digits.startswith("0"):
-        return "+44" + digits[1:]
-    return "+" + digits
 
 
 def is_uk_mobile(number: str | None) -> bool:
-    """True for a UK mobile (07xxx or +447xxx): one that can take a text."""
+    """True for a UK mobile (07xxx; not a pager or a personal number): one
+    that can take a text."""
     if not number:
         return False
     e164 = to_e164(number)
-    return bool(re.fullmatch(r"\+447\d{9}", e164))
+    if _DRAMA_MOBILE.fullmatch(e164):
+        return True
+    try:
+        parsed = phonenumbers.parse(e164, REGION)
+    except NumberParseException:
+        return False
+    return parsed.country_code == 44 and phonenumbers.number_type(parsed) in _TEXTABLE

@@ -10,6 +10,8 @@
   call           phone a running bridge from this terminal, as Twilio would
   bench-bridge   simulated concurrent calls against the real local stack
   bench-handoff  the case API under load, SQLite and PostgreSQL
+  bench-dial     speech dial on the blind misheard requests, against jellyfish
+                 and RapidFuzz in place of the project's own pieces
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 PASS_THROUGH = {"call": "devtools.simulator", "bench-bridge": "devtools.bridge_bench",
-                "bench-handoff": "devtools.handoff_bench"}
+                "bench-handoff": "devtools.handoff_bench", "bench-dial": "devtools.dial_bench"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("call", help="phone a running bridge (`call --help` for its options)")
     commands.add_parser("bench-bridge", help="latency under concurrent calls, into reports/ (`bench-bridge --help`)")
     commands.add_parser("bench-handoff", help="the case API under load (`bench-handoff --help`)")
+    commands.add_parser("bench-dial", help="speech dial on the blind misheard requests, into reports/")
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in PASS_THROUGH:
         return dispatch(parser, argv, PASS_THROUGH)

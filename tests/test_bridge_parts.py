@@ -88,6 +88,13 @@ def test_numbers_are_dialled_in_e164_and_mobiles_recognised() -> None:
     assert to_e164("+44 1632 960101") == "+441632960101"
     assert is_uk_mobile("07700 900123") and is_uk_mobile("+447700900123")
     assert not is_uk_mobile("01632 960101") and not is_uk_mobile(None)
+    # What a hand-written parser got wrong: the "(0)" of an international
+    # form, an international prefix, a pager and an overseas mobile.
+    assert to_e164("+44 (0)1524 582000") == "+441524582000"
+    assert to_e164("0044 1524 582000") == "+441524582000"
+    assert is_uk_mobile("07911 123456")
+    assert not is_uk_mobile("07600 123456")  # a pager
+    assert not is_uk_mobile("+33 6 12 34 56 78") and not is_uk_mobile("anonymous")
 
 
 def test_state_survives_the_round_trip_and_tampering_is_dropped() -> None:
