@@ -5,7 +5,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint train run test validate bench bench-clinc bench-bridge bench-handoff bench-dial call report lock clean
+.PHONY: help setup lint train run test test-fast validate bench bench-clinc bench-bridge bench-handoff bench-dial call report lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test: setup ## validate the data, train if needed, run every test
 	@$(PY) -m bot validate
 	@$(PY) -m bot train
 	@$(PY) -m pytest
+
+test-fast: setup ## every test that needs no trained model (about a minute; make test runs them all)
+	@$(PY) -m pytest -q -m "not model"
 
 validate: setup ## check the catalogue and the Rasa training data
 	@$(PY) -m bot validate

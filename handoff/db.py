@@ -1,20 +1,16 @@
-"""The handoff service's tables, its engine and its migrations.
+"""The handoff service's tables and its engine.
 
 The tables live in the same database as the bridge's call log
 (`DATABASE_URL`), all named `handoff_*`. They are declared here once, for
-queries; they are CREATED only by the Alembic migrations in
-handoff/migrations, which `upgrade()` applies at start, so a production
+queries; they are CREATED only by the shared Alembic migrations in
+plumbing/schema (plumbing.migrate.upgrade, run at start), so a production
 database changes only by a reviewed migration.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
-from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     Boolean,
     Column,
@@ -26,21 +22,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
     true,
 )
 from sqlalchemy.engine import Engine
 
 from plumbing import database
 from plumbing.database import UTCDateTime
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# Any fixed number will do: it names the lock two starting services take on
-# PostgreSQL so that only one of them migrates and the other then sees head.
-_MIGRATION_LOCK = 7_316_042_001
-# Alembic keeps its running context in a module-level proxy, so two threads of
-# one process must never run a migration command at the same time.
-_ALEMBIC_IN_PROCESS = threading.Lock()
 
 metadata = MetaData()
 
@@ -149,33 +136,3 @@ def make_engine(database_url: str) -> Engine:
     """An engine safe to share between threads, on SQLite or PostgreSQL
     (plumbing.database's, as the call log uses)."""
     return database.make_engine(database_url, component="the handoff service")
-
-
-def alembic_config(database_url: str) -> Config:
-    """Alembic's configuration without an alembic.ini: the scripts in
-    handoff/migrations and this database."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    # ConfigParser reads '%' as interpolation; URLs carry '%3D' and the like.
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return config
-
-
-def upgrade(database_url: str, engine: Engine | None = None) -> None:
-    """Bring the database to the newest migration; a no-op when it is there.
-
-    Runs in one transaction that first takes a lock (SQLite's write lock,
-    PostgreSQL's advisory lock), so two services starting on a new database
-    migrate once: the second waits, then finds head."""
-    own = engine is None
-    engine = make_engine(database_url) if engine is None else engine
-    try:
-        with _ALEMBIC_IN_PROCESS, engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-            config = alembic_config(database_url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    finally:
-        if own:
-            engine.dispose()

@@ -44,6 +44,7 @@ from handoff.cases import (
     checked_moment,
     checked_staff,
 )
+from plumbing import migrate
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class CaseStore:
     ) -> None:
         self._engine = db.make_engine(database_url)
         try:
-            db.upgrade(database_url, engine=self._engine)
+            migrate.upgrade(database_url, engine=self._engine)
         except Exception:
             self._engine.dispose()
             raise

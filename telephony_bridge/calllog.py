@@ -24,12 +24,12 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import (
-    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Connection
 
+from plumbing import migrate
 from plumbing.database import make_engine
 from plumbing.masking import mask
 from plumbing.observability import ping
@@ -51,7 +51,6 @@ from telephony_bridge.calllog_rows import (
     utc,
 )
 from telephony_bridge.calllog_tables import (
-    ADDED_COLUMNS,
     FINAL_STATUSES,
     KEYS,
     LEG_ANSWERED,
@@ -60,24 +59,10 @@ from telephony_bridge.calllog_tables import (
     TURN_KINDS,
     calls,
     events,
-    metadata,
     transfers,
 )
 
 log = logging.getLogger(__name__)
-
-
-def _add_missing_columns(engine: Any) -> None:
-    """Bring a call log made by an earlier release up to date."""
-    existing = inspect(engine)
-    for table_name, names in ADDED_COLUMNS.items():
-        have = {column["name"] for column in existing.get_columns(table_name)}
-        table = metadata.tables[table_name]
-        for name in names:
-            if name not in have:
-                kind = table.c[name].type.compile(dialect=engine.dialect)
-                with engine.begin() as conn:
-                    conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {name} {kind}")
 
 
 class CallLog:
@@ -86,10 +71,13 @@ class CallLog:
 
     def __init__(self, database_url: str) -> None:
         self._engine = make_engine(database_url, component="the call log")
-        # Tables are created here until the handoff service brings Alembic
-        # migrations for the whole database; then this becomes a migration.
-        metadata.create_all(self._engine)
-        _add_missing_columns(self._engine)
+        # The shared migrations (plumbing/schema) make or bring up to date the
+        # call log's tables, and the handoff service's beside them.
+        try:
+            migrate.upgrade(database_url, engine=self._engine)
+        except Exception:
+            self._engine.dispose()
+            raise
 
     def close(self) -> None:
         self._engine.dispose()

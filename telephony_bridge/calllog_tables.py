@@ -89,9 +89,6 @@ events = Table(
     Column("keys_pressed", String(8), nullable=True),  # a menu choice only
     Column("heard", Text, nullable=True),  # what the bridge said back, never the caller's words
 )
-# Columns added since the first release, for a database made before them
-# (create_all makes missing tables, not missing columns).
-ADDED_COLUMNS = {"calllog_events": ("keys_pressed", "heard")}
 MAX_HEARD_CHARS = 4000
 KEYS = re.compile(r"[0-9*#]{1,8}")
 

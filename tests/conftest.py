@@ -176,3 +176,14 @@ def store(database_url: str) -> Iterator[Any]:
     case_store = CaseStore(database_url)
     yield case_store
     case_store.close()
+
+
+MODEL_FIXTURES = {"model_path", "loaded_agent", "router", "rasa_server"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that asks for the trained model is marked `model` whether or not
+    its module says so, so `make test-fast` (-m "not model") never trains."""
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)

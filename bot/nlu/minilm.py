@@ -53,7 +53,7 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     """GELU by its tanh form. scipy's erf on float32 cost 1.4 ms a layer on a
     long message; the tanh form takes 7 ms off a 70-word parse, and the
     sentence vectors it gives agree with the erf form's to a cosine of
-    0.999999 (tests/test_minilm.py holds it to that)."""
+    0.999999 (tests/bot/test_minilm.py holds it to that)."""
     return np.float32(0.5) * x * (np.float32(1.0) + np.tanh(_GELU_SCALE * (x + _GELU_CUBIC * x * x * x)))
 
 

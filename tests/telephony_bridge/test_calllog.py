@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select
 
 from council.clock import LONDON
 from council.periods import parse_period
-from telephony_bridge import calllog, report
+from telephony_bridge import calllog, calllog_tables, report
 from telephony_bridge.calllog import CallLog, CallRecord
 from telephony_bridge.report import ServiceLevels, format_report, service_levels
 
@@ -42,7 +42,7 @@ def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
         with engine.connect() as conn:
             return {
                 table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key))]
-                for table in calllog.metadata.sorted_tables
+                for table in calllog_tables.metadata.sorted_tables
             }
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from handoff.app import init_app
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
-from tests.test_conversations import Conversation, events, texts
+from tests.bot.test_conversations import Conversation, events, texts
 
 pytestmark = pytest.mark.model
 

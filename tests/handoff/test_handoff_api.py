@@ -19,7 +19,7 @@ from handoff.app import init_app
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
 from plumbing import masking
-from tests.test_handoff_notify import SID, FakeTwilio
+from tests.handoff.test_handoff_notify import SID, FakeTwilio
 
 TOKEN = "test-token-" + "x" * 20
 MOBILE = "+447700900123"

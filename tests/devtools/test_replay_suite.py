@@ -21,7 +21,7 @@ from tests.conftest import WEEKDAY_OPEN
 
 pytestmark = pytest.mark.model
 
-RESULTS = Path(__file__).resolve().parent.parent / "var" / "test-results"
+RESULTS = Path(__file__).resolve().parents[2] / "var" / "test-results"
 
 
 def suite() -> list[replay.Conversation]:

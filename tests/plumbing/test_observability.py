@@ -22,8 +22,8 @@ from handoff.store import CaseStore
 from plumbing.logs import JsonFormatter, RequestIdFilter, bind_request_id, redact, reset_request_id
 from tests.bridge_harness import CALLER, Bridge, running_bridge, settings
 from tests.conftest import free_port
-from tests.test_bridge import CALL_SID, post_signed, twilio_fields
-from tests.test_handoff_api import new_case
+from tests.handoff.test_handoff_api import new_case
+from tests.telephony_bridge.test_bridge import CALL_SID, post_signed, twilio_fields
 
 pytestmark = pytest.mark.usefixtures("weekday_open")
 

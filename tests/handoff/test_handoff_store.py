@@ -12,7 +12,6 @@ from typing import Any, Callable, Iterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, inspect, select, text
 
 from council.catalogue import default_catalogue
@@ -22,6 +21,7 @@ from handoff import store as store_module
 from handoff.cases import OUTCOMES, Case, CaseConflict, CaseNotFound, InvalidCase, NewCase, Note
 from handoff.settings import DEVELOPMENT_TOKEN, HandoffSettings, SettingsError
 from handoff.store import CaseStore
+from plumbing import migrate
 
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)  # a Tuesday morning
 CALLER = "+447700900123"
@@ -107,8 +107,20 @@ def run_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
 # --- migrations ---------------------------------------------------------------
 
 
+def both_models() -> Any:
+    """The handoff service's and the call log's tables in one MetaData."""
+    from sqlalchemy import MetaData
+
+    from telephony_bridge.calllog_tables import metadata as calllog
+
+    combined = MetaData()
+    for table in (*db.metadata.tables.values(), *calllog.tables.values()):
+        table.to_metadata(combined)
+    return combined
+
+
 def _head() -> str:
-    return ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+    return migrate.head()
 
 
 def _versions(engine: Any) -> list[str]:
@@ -117,27 +129,28 @@ def _versions(engine: Any) -> list[str]:
 
 
 def test_migration_creates_every_table_and_matches_the_models(database_url: str) -> None:
-    db.upgrade(database_url)
+    migrate.upgrade(database_url)
     engine = db.make_engine(database_url)
     try:
         assert HANDOFF_TABLES <= set(inspect(engine).get_table_names())
         assert _versions(engine) == [_head()]
         with engine.connect() as conn:
-            # The models used by queries and the tables the migration made agree.
-            assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []
+            # The models used by queries and the tables the migrations made
+            # agree, for the handoff service and the call log alike.
+            assert compare_metadata(MigrationContext.configure(conn), both_models()) == []
     finally:
         engine.dispose()
 
 
 def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
-    db.upgrade(database_url)
+    migrate.upgrade(database_url)
     engine = db.make_engine(database_url)
     try:
         with engine.begin() as conn:
             conn.execute(db.staff.insert().values(username="amy", display_name="Amy", centre="cable_street",
                                                   password_hash="x", created_at=T0))
         before = dump(engine)
-        db.upgrade(database_url)
+        migrate.upgrade(database_url)
         CaseStore(database_url).close()
         assert dump(engine) == before
         assert _versions(engine) == [_head()]
@@ -714,7 +727,7 @@ def test_two_processes_migrating_a_new_database_together(database_url: str) -> N
         "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
         "CaseStore(sys.argv[1]).close()\n"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     processes = [
         subprocess.Popen([sys.executable, "-c", script, database_url, str(start)], env=env, cwd=root,
