@@ -38,8 +38,8 @@ from typing import Sequence
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-import numpy as np
 
+from devtools.latency import summarise
 from devtools.simulator import signed_headers
 from devtools.stack import free_port
 from plumbing.cli import own_arguments
@@ -113,16 +113,6 @@ class Step:
 
     kind: str  # "gather" | "dial" | "end"
     url: str | None = None
-
-
-def summarise(latencies_ms: Sequence[float]) -> dict[str, float | None]:
-    """p50/p95/p99/max in ms (numpy's linear percentiles); None when nothing was timed."""
-    if not latencies_ms:
-        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
-    values = np.asarray(latencies_ms, dtype=float)
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"p50_ms": round(float(p50), 1), "p95_ms": round(float(p95), 1),
-            "p99_ms": round(float(p99), 1), "max_ms": round(float(values.max()), 1)}
 
 
 def classify(status: int, content_type: str, body: str) -> str | None:

@@ -50,9 +50,9 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 import aiohttp
-import numpy as np
 
 from council.references import ALPHABET, RANDOM_CHARACTERS, new_reference
+from devtools.latency import summarise
 from devtools.stack import free_port, healthy
 from handoff.cases import CHANNELS, OUTCOMES, REASONS
 from plumbing.cli import own_arguments
@@ -128,17 +128,6 @@ def plan_retries(count: int, share: float, rng: random.Random) -> dict[int, str]
 
 
 # --- pure pieces --------------------------------------------------------------------
-
-
-def summarise(latencies_ms: Sequence[float]) -> dict[str, float | None]:
-    """p50/p95/p99/max in ms (numpy's linear percentiles, as the bridge's
-    bench); None when nothing was timed."""
-    if not latencies_ms:
-        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
-    values = np.asarray(latencies_ms, dtype=float)
-    p50, p95, p99 = np.percentile(values, [50, 95, 99])
-    return {"p50_ms": round(float(p50), 1), "p95_ms": round(float(p95), 1),
-            "p99_ms": round(float(p99), 1), "max_ms": round(float(values.max()), 1)}
 
 
 @dataclass(frozen=True)

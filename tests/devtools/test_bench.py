@@ -12,9 +12,9 @@ from devtools.bridge_bench import (
     main,
     markdown_table,
     next_step,
-    summarise,
     target_check,
 )
+from devtools.latency import summarise
 from telephony_bridge import twiml
 from telephony_bridge.voice import BOT_DOWN, DANGER
 

@@ -10,7 +10,8 @@ import pytest
 
 from council.references import is_reference
 from devtools import handoff_bench as bench
-from devtools.handoff_bench import Answer, DatabaseResult, check_integrity, markdown_table, summarise
+from devtools.handoff_bench import Answer, DatabaseResult, check_integrity, markdown_table
+from devtools.latency import summarise
 
 
 def test_summarise_percentiles() -> None:

@@ -155,9 +155,9 @@ def test_a_stack_transcript_is_cut_into_each_turns_answer(tmp_path: Path) -> Non
                   "bot: Say yes or press 1.", "you: thanks", "bot: Goodbye.", "hangup: bridge"]
     answers = replay.by_turn(replay.load(path), transcript)
     assert answers == [["bot: Council tax.", "bot: Say yes or press 1."], ["bot: Goodbye.", "hangup: bridge"]]
-    heard = replay._heard(answers[1])
+    heard = replay.heard_turn(answers[1])
     assert heard.heard == ["Goodbye."] and heard.hangup == "bridge"
-    transferred = replay._heard(["bot: Putting you through.", "dial: +441632960101 -> completed", "hangup: bridge"])
+    transferred = replay.heard_turn(["bot: Putting you through.", "dial: +441632960101 -> completed", "hangup: bridge"])
     assert transferred.transfer == {"phone": "+441632960101"} and transferred.hangup is None
 
 
@@ -224,7 +224,7 @@ def test_stored_conversations_are_read_from_a_sql_tracker_store(tmp_path: Path) 
 
 def test_a_stack_replays_only_conversations_its_clock_can_answer() -> None:
     weekday, night = "2026-11-10T10:30", "2026-11-14T03:00"
-    assert replay._other_time(weekday, "2026-11-10T10:30:00") == ""
-    assert "the stack's clock is" in replay._other_time(night, weekday)
-    assert replay._other_time(None, weekday) == ""
-    assert "give --clock" in replay._other_time(night, None)  # closed lines: only the same moment will do
+    assert replay.other_time(weekday, "2026-11-10T10:30:00") == ""
+    assert "the stack's clock is" in replay.other_time(night, weekday)
+    assert replay.other_time(None, weekday) == ""
+    assert "give --clock" in replay.other_time(night, None)  # closed lines: only the same moment will do

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from council.catalogue import load_catalogue
+from council.clock import parse
 from devtools import replay
 from tests.bridge_harness import TOKEN, running_bridge, settings
 from tests.conftest import WEEKDAY_OPEN
@@ -109,7 +110,7 @@ def test_the_run_command_reports_and_exits_1_on_a_regression(model_path: Path, t
 async def test_phone_and_text_conversations_replay_through_the_bridge(
         rasa_server: Callable[[str], str], weekday_open: None, tmp_path: Path) -> None:
     daytime = [c for c in suite()
-               if c.channel != "chat" and c.when and replay.parse(c.when) == replay.parse(WEEKDAY_OPEN)]
+               if c.channel != "chat" and c.when and parse(c.when) == parse(WEEKDAY_OPEN)]
     assert len(daytime) >= 10
     async with running_bridge(settings(rasa_server(WEEKDAY_OPEN), tmp_path)) as bridge:
         results = await replay.replay_stack(daytime, bridge.url, token=TOKEN, clock=WEEKDAY_OPEN)
