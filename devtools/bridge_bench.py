@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import secrets
 import subprocess
@@ -32,14 +30,13 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
-from devtools.latency import summarise
+from devtools.latency import machine_info, summarise
 from devtools.simulator import signed_headers
 from devtools.stack import free_port
 from plumbing.cli import own_arguments
@@ -424,11 +421,6 @@ class LocalStack:
 
 
 # --- reports ----------------------------------------------------------------------------
-
-
-def machine_info() -> dict[str, object]:
-    return {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.machine(),
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def plot(results: Sequence[LevelResult], path: Path) -> None:

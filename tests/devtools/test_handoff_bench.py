@@ -9,8 +9,7 @@ import random
 import pytest
 
 from council.references import is_reference
-from devtools import handoff_bench as bench
-from devtools.handoff_bench import Answer, DatabaseResult, check_integrity, markdown_table
+from devtools.handoff_bench import Answer, DatabaseResult, check_integrity, common, figures, markdown_table
 from devtools.latency import summarise
 
 
@@ -22,7 +21,7 @@ def test_summarise_percentiles() -> None:
 
 
 def test_plan_makes_unique_valid_cases() -> None:
-    cases = bench.plan_cases("run1", 200, random.Random(1))
+    cases = figures.plan_cases("run1", 200, random.Random(1))
     assert len({c["conversation_id"] for c in cases}) == 200
     assert len({c["reference"] for c in cases}) == 200
     assert all(is_reference(str(c["reference"])) for c in cases)
@@ -32,12 +31,12 @@ def test_plan_makes_unique_valid_cases() -> None:
 
 
 def test_retry_plan_is_five_percent_split_between_kinds() -> None:
-    retries = bench.plan_retries(10_000, 0.05, random.Random(7))
+    retries = figures.plan_retries(10_000, 0.05, random.Random(7))
     assert len(retries) == 500
     assert sorted(set(retries.values())) == ["after", "race"]
     assert list(retries.values()).count("race") == 250
-    assert bench.plan_retries(3, 0.05, random.Random(7)) != {}  # a small run still retries one
-    assert bench.plan_retries(0, 0.05, random.Random(7)) == {}
+    assert figures.plan_retries(3, 0.05, random.Random(7)) != {}  # a small run still retries one
+    assert figures.plan_retries(0, 0.05, random.Random(7)) == {}
 
 
 def _clean() -> tuple[dict[str, list[Answer]], list[tuple[str, str, str]]]:
@@ -86,11 +85,11 @@ def test_integrity_counts_a_create_that_never_succeeded() -> None:
 
 def _result(lost: int = 0) -> DatabaseResult:
     result = DatabaseResult("sqlite", "child process", cases=100, clients=20)
-    for name in bench.OPERATIONS:
+    for name in common.OPERATIONS:
         result.operations[name] = {"requests": 100, "errors": 2 if name == "claim" else 0,
                                    "error_kinds": {"http 409": 2} if name == "claim" else {},
                                    "p50_ms": 8.25, "p95_ms": 31.0, "p99_ms": 140.0, "max_ms": 250.5}
-    for name in bench.PHASES:
+    for name in common.PHASES:
         result.phases[name] = {"cases": 100, "wall_s": 1.5, "cases_per_s": 66.7}
     result.integrity = {"sent": 100, "rows": 100 - lost, "distinct_references": 100 - lost,
                         "distinct_conversations": 100 - lost, "lost": lost, "duplicated": 0, "unanswered": 0,
@@ -112,22 +111,22 @@ def test_markdown_table_per_database() -> None:
 def test_target_line(lost: int, status: str) -> None:
     result = _result(lost)
     assert markdown_table(result).endswith(f"**{status}**")
-    assert bench.target_status([result]) == status
+    assert figures.target_status([result]) == status
 
 
 def test_a_database_not_run_says_why() -> None:
     skipped = DatabaseResult("postgresql", "", 100, 20, skipped="no PostgreSQL server answers at 127.0.0.1:5432")
     assert markdown_table(skipped) == "### postgresql\n\nNot run: no PostgreSQL server answers at 127.0.0.1:5432"
-    assert bench.target_status([skipped]) == "not measured"
-    assert bench.target_status([skipped, _result()]) == "met"
+    assert figures.target_status([skipped]) == "not measured"
+    assert figures.target_status([skipped, _result()]) == "met"
 
 
 def test_clash_text_says_when_the_service_swapped_the_reference() -> None:
-    swapped = bench.clash_text({"status": 201, "sent_reference": "LAN-AAA-A1", "answered_reference": "LAN-CCC-C3"},
+    swapped = figures.clash_text({"status": 201, "sent_reference": "LAN-AAA-A1", "answered_reference": "LAN-CCC-C3"},
                                10_000)
     assert "HTTP 201, answered with a new reference LAN-CCC-C3 instead of the one sent" in swapped
-    assert f"about {bench.expected_clashes(10_000):.1f} clashes in 10,000 cases" in swapped
-    assert 1 < bench.expected_clashes(10_000) < 10  # 12 million references: a handful in 10,000
-    refused = bench.clash_text({"status": 409, "error": "reference in use", "sent_reference": "LAN-AAA-A1"}, 10)
+    assert f"about {figures.expected_clashes(10_000):.1f} clashes in 10,000 cases" in swapped
+    assert 1 < figures.expected_clashes(10_000) < 10  # 12 million references: a handful in 10,000
+    refused = figures.clash_text({"status": 409, "error": "reference in use", "sent_reference": "LAN-AAA-A1"}, 10)
     assert "HTTP 409 (reference in use)." in refused
-    assert bench.expected_clashes(1) == 0.0
+    assert figures.expected_clashes(1) == 0.0
