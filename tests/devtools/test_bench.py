@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.bridge_bench import (
-    UTTERANCES,
-    LevelResult,
-    Step,
-    classify,
-    main,
-    markdown_table,
-    next_step,
-    target_check,
-)
+from devtools.bridge_bench import main
+from devtools.bridge_bench.common import UTTERANCES
+from devtools.bridge_bench.figures import LevelResult, Step, classify, markdown_table, next_step, target_check
 from devtools.latency import summarise
 from telephony_bridge import twiml
 from telephony_bridge.voice import BOT_DOWN, DANGER
