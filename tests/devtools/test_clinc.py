@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools import clinc
+from devtools import clinc, clinc_report
 from devtools.__main__ import main
 from devtools.clinc import OOS, Clinc, ClincDataError, Prediction
 
@@ -178,7 +178,7 @@ def _figures() -> dict:
 
 
 def test_the_report_puts_our_rows_beside_the_published_table() -> None:
-    report = clinc.render_markdown(_figures())
+    report = clinc_report.render_markdown(_figures())
     for name, scheme, accuracy, recall in clinc.PUBLISHED:
         assert f"| {name} | {scheme} | {accuracy} | {recall} |" in report
     assert "| oos-train | **94.1** | **41.0** |" in report
@@ -192,7 +192,7 @@ def test_the_report_puts_our_rows_beside_the_published_table() -> None:
 def test_a_missed_target_says_no() -> None:
     figures = _figures()
     figures["test"] = figures["test"] | {"oos_recall": 0.55}
-    assert "| oos_recall | >= 0.6 | 0.55 | NO |" in clinc.render_markdown(figures)
+    assert "| oos_recall | >= 0.6 | 0.55 | NO |" in clinc_report.render_markdown(figures)
 
 
 def test_the_cli_names_missing_data_and_refuses_skip_training(tmp_path: Path, capsys) -> None:
