@@ -252,7 +252,11 @@ def _wrong_check(reference: str) -> str:
     return reference[:-1] + next(char for char in ALPHABET if char != reference[-1])
 
 
-@pytest.mark.parametrize("reference", ["nonsense", "", "LAN-AAA-AA", _wrong_check(new_reference())])
+# A fixed valid reference (not a new random one: parallel workers must collect the same tests).
+VALID = "LAN-344-Q9L"
+
+
+@pytest.mark.parametrize("reference", ["nonsense", "", "LAN-AAA-AA", _wrong_check(VALID)])
 def test_get_unknown_or_malformed_reference(store: CaseStore, reference: str) -> None:
     store.create_case(new_case())
     with pytest.raises(CaseNotFound):
