@@ -22,15 +22,21 @@ _DRAMA_MOBILE = re.compile(r"\+447700900\d{3}")
 _TEXTABLE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
+def _parsed(text: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text.strip(), REGION)
+    except NumberParseException:
+        return None
+
+
 def to_e164(national: str) -> str:
     """'01632 960101' -> '+441632960101'; '+44 (0)1524 582000' and
     '0044 1524 582000' too. A number already in E.164 is kept; what is not a
     number at all keeps only its digits after a '+'."""
-    text = national.strip()
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(text, REGION), PhoneNumberFormat.E164)
-    except NumberParseException:
-        return "+" + _DIGITS.sub("", text)
+    parsed = _parsed(national)
+    if parsed is None:
+        return "+" + _DIGITS.sub("", national.strip())
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
 def is_uk_mobile(number: str | None) -> bool:
@@ -38,11 +44,9 @@ def is_uk_mobile(number: str | None) -> bool:
     that can take a text."""
     if not number:
         return False
-    e164 = to_e164(number)
-    if _DRAMA_MOBILE.fullmatch(e164):
-        return True
-    try:
-        parsed = phonenumbers.parse(e164, REGION)
-    except NumberParseException:
+    parsed = _parsed(number)
+    if parsed is None:
         return False
+    if _DRAMA_MOBILE.fullmatch(phonenumbers.format_number(parsed, PhoneNumberFormat.E164)):
+        return True
     return parsed.country_code == 44 and phonenumbers.number_type(parsed) in _TEXTABLE

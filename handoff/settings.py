@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import Mapping
 
 from plumbing.paths import VAR_DIR
-from plumbing.settings import DEVELOPMENT_HANDOFF_TOKEN, SettingsError, flag, is_production, secret, text, url, whole
+from plumbing.settings import (
+    DEVELOPMENT_HANDOFF_TOKEN,
+    SettingsError,
+    database_url,
+    flag,
+    is_production,
+    secret,
+    text,
+    url,
+    whole,
+)
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEVELOPMENT_TOKEN", "HandoffSettings", "SettingsError"]
 
@@ -56,10 +66,9 @@ class HandoffSettings:
         production = is_production(env)
         token = secret(env, "HANDOFF_API_TOKEN", production, DEVELOPMENT_TOKEN,
                        "the bearer token the bot uses for the case API")
-        database = text(env, "DATABASE_URL") or f"sqlite:///{VAR_DIR / 'council.db'}"
         outbox = text(env, "HANDOFF_OUTBOX")
         return cls(
-            database_url=database,
+            database_url=database_url(env),
             api_token=token,
             production=production,
             retention_days=whole(env, "HANDOFF_RETENTION_DAYS", 365, 1, 36500),

@@ -11,7 +11,9 @@ insists on every secret rather than running a public line on defaults.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from typing import Callable, Mapping
+
+from plumbing.paths import VAR_DIR
 
 SWITCH = "COUNCIL_ENV"
 DEVELOPMENT = "development"
@@ -42,30 +44,32 @@ def text(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     return env.get(name, "").strip() or default
 
 
-def number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+def _bounded(env: Mapping[str, str], name: str, default: float, low: float, high: float,
+             convert: Callable[[str], float], kind: str) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = float(raw)
+        value = convert(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
+        raise SettingsError(f"{name}={raw!r} is not {kind}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name}={raw!r} must be between {low} and {high}")
     return value
+
+
+def number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    return _bounded(env, name, default, low, high, float, "a number")
 
 
 def whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={raw!r} must be between {low} and {high}")
-    return value
+    return int(_bounded(env, name, default, low, high, int, "a whole number"))
+
+
+def database_url(env: Mapping[str, str]) -> str:
+    """DATABASE_URL, the one database the call log and the case store share;
+    a SQLite file under var/ when unset."""
+    return text(env, "DATABASE_URL") or f"sqlite:///{VAR_DIR / 'council.db'}"
 
 
 def flag(env: Mapping[str, str], name: str, default: bool) -> bool:

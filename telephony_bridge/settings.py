@@ -10,8 +10,16 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from plumbing.paths import VAR_DIR
-from plumbing.settings import DEVELOPMENT_TWILIO_TOKEN, SettingsError, is_production, number, secret, text, url
+from plumbing.settings import (
+    DEVELOPMENT_TWILIO_TOKEN,
+    SettingsError,
+    database_url,
+    is_production,
+    number,
+    secret,
+    text,
+    url,
+)
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEVELOPMENT_TOKEN", "Settings", "SettingsError"]
 
@@ -52,13 +60,12 @@ class Settings:
         elif production:
             raise SettingsError("PUBLIC_BASE_URL is not set "
                                 "(the address Twilio calls; signatures are checked against it)")
-        database = text(env, "DATABASE_URL") or f"sqlite:///{VAR_DIR / 'council.db'}"
         return cls(
             auth_token=token,
             public_base_url=public or None,
             rasa_url=url(env, "RASA_URL", "http://127.0.0.1:5005"),
             bot_timeout_s=number(env, "BOT_TIMEOUT_S", 3.0, 0.1, 30.0),
-            database_url=database,
+            database_url=database_url(env),
             voice=text(env, "TWILIO_VOICE", "Polly.Amy"),
             dial_timeout_s=int(number(env, "DIAL_TIMEOUT_S", 20, 5, 120)),
             twilio_account_sid=text(env, "TWILIO_ACCOUNT_SID"),
