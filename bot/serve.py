@@ -2,8 +2,9 @@
 chosen by settings, JSON logs carrying the request id.
 
 `python -m bot serve` is `rasa run` with the REST channel of
-bot/credentials.yml, the model for the current data and an endpoints file
-written from the environment (under var/):
+bot/credentials.yml and nothing else (Rasa's HTTP API is not served), the
+model for the current data and an endpoints file written from the
+environment (under var/):
 
 - ACTION_SERVER_URL: the action server's webhook
   (default http://127.0.0.1:5055/webhook);
@@ -178,8 +179,12 @@ def serve_rasa(host: str, port: int, model: Path) -> int:
     # it once the server is about to listen.
     listeners = [(lambda *_: logs.configure(component="rasa"), "before_server_start"),
                  (_warm_up, "after_server_start")]
+    # enable_api=False: Rasa's HTTP API (read or write any conversation by
+    # its id, which for a text is the sender's number; parse with the model;
+    # replace the model) is never served. The channel webhook and GET / are
+    # all that answer.
     rasa.api.run(model=str(model), endpoints=str(endpoints), credentials=str(CREDENTIALS),
-                 interface=host, port=port, server_listeners=listeners)
+                 interface=host, port=port, server_listeners=listeners, enable_api=False)
     return 0
 
 

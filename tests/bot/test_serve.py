@@ -5,6 +5,7 @@ store (skipped, saying why, when either server does not answer here)."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -99,6 +100,16 @@ def _say(rasa_url: str, sender: str, text: str, request_id: str) -> list[dict[st
         return json.loads(response.read())
 
 
+def _status(url: str, body: bytes | None) -> int:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"},
+                                     method="POST" if body is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 @pytest.mark.model
 def test_rasa_keeps_the_conversation_in_postgresql_behind_a_redis_lock(
         model_path: Path, action_server: Callable[[str], str], tracker_url: str, redis_url: str,
@@ -114,9 +125,17 @@ def test_rasa_keeps_the_conversation_in_postgresql_behind_a_redis_lock(
     assert process is not None  # started here, not an old server on the port
     try:
         replies = _say(f"http://127.0.0.1:{port}", sender, "my bin wasn't collected", request_id)
+        api = {path: _status(f"http://127.0.0.1:{port}{path}", body)
+               for path, body in [(f"/conversations/{sender}/tracker", None),
+                                  (f"/conversations/{sender}/tracker/events", b'{"event": "restart"}'),
+                                  ("/model/parse", b'{"text": "hello"}'), ("/status", None), ("/version", None),
+                                  ("/domain", None), ("/model", b"{}")]}
     finally:
         stop(process)
     assert replies, "the bot answered nothing"
+    # Rasa's HTTP API is off: only the channel webhook (and GET /) answer, so
+    # nobody can read or write a conversation, or use the model, through it.
+    assert all(status == 404 for status in api.values()), api
     engine = create_engine(tracker_url)
     try:
         with engine.connect() as connection:
