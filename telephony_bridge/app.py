@@ -14,7 +14,6 @@ GET /metrics (plumbing.observability) and GET /healthz need no signature.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any, Awaitable, Callable, Mapping
@@ -26,7 +25,7 @@ from twilio.request_validator import RequestValidator
 from council.catalogue import Catalogue, default_catalogue
 from plumbing import observability
 from plumbing.logs import bind_request_id, clean_request_id, new_request_id
-from telephony_bridge import sms, twiml
+from telephony_bridge import guards, sms, twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.directory import Directory
 from telephony_bridge.directory_file import default_directory
@@ -34,7 +33,7 @@ from telephony_bridge.menu import Menu, default_menu
 from telephony_bridge.metrics import SMS, BridgeMetrics, MeteredCallLog
 from telephony_bridge.rasa_client import BotClient
 from telephony_bridge.settings import Settings
-from telephony_bridge.signatures import SIGNATURE_HEADER, decode_form, is_valid, signed_url
+from telephony_bridge.signatures import is_valid, signed_url
 from telephony_bridge.state import TurnState
 from telephony_bridge.voice import DANGER, CallFlow
 
@@ -78,17 +77,18 @@ def _signature_middleware(settings: Settings,
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(TWILIO_PREFIXES):
             return await handler(request)
-        if request.method != "POST":
-            raise web.HTTPMethodNotAllowed(request.method, ["POST"])
-        params = decode_form(await request.read())
-        signature = request.headers.get(SIGNATURE_HEADER)
-        if not is_valid(validator, signed_url(request, settings.public_base_url), params, signature):
-            # The body is not logged: it may hold a caller's number or words.
-            metrics.signature_rejections.labels("missing" if not signature else "mismatch").inc()
-            log.warning("signature %s", "missing" if not signature else "does not match",
-                        extra={"path": request.path, "status": 403})
-            return web.Response(status=403, text="Forbidden: the request is not signed by Twilio.\n")
-        request[PARAMS] = params
+        try:
+            signature = guards.check_headers(request)  # nothing of the body read yet
+            params = await guards.read_form(request)
+            if not is_valid(validator, signed_url(request, settings.public_base_url), params, signature):
+                raise guards.Refused(403, "mismatch")
+        except guards.Refused as refused:
+            # The body is never logged: it may hold a caller's number or words.
+            metrics.signature_rejections.labels(refused.problem).inc()
+            log.warning("refused: %s", guards.PROBLEMS[refused.problem],
+                        extra={"path": request.path, "status": refused.status})
+            return guards.refusal(refused)
+        request[PARAMS] = guards.capped(params)
         bind_request_id(_request_id(params))  # unbound by the outer observability middleware
         return await handler(request)
 
@@ -165,7 +165,8 @@ def init_app(settings: Settings, *, catalogue: Catalogue | None = None, menu: Me
     directory = directory or default_directory()
     metrics = BridgeMetrics()
     app = web.Application(middlewares=[observability.middleware(metrics, log), _never_5xx,
-                                       _signature_middleware(settings, metrics)])
+                                       _signature_middleware(settings, metrics)],
+                          client_max_size=guards.MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[CATALOGUE] = catalogue
     app[METRICS] = metrics
@@ -174,17 +175,18 @@ def init_app(settings: Settings, *, catalogue: Catalogue | None = None, menu: Me
         session = aiohttp.ClientSession()
         own_log = call_log is None
         calls = CallLog(settings.database_url) if own_log else call_log
-        loop = asyncio.get_running_loop()
         bot = BotClient(session, settings.rasa_url, settings.bot_timeout_s, observer=metrics)
+        writes = MeteredCallLog(calls, metrics, settings.calllog_deadline_s)
         app[BOT] = bot
         app[CALLS] = calls
         app[FLOW] = CallFlow(
             catalogue, menu, directory, bot,
-            MeteredCallLog(calls, lambda fn, *args: loop.run_in_executor(None, fn, *args), metrics),
+            writes,
             twiml.Voice(settings.voice, settings.language), _speech_hints(catalogue, directory),
             settings.dial_timeout_s,
         )
         yield
+        await writes.drain()
         await session.close()
         if own_log and calls is not None:
             calls.close()

@@ -49,6 +49,7 @@ class Choice:
     path: str  # the menu path after the choice: "" is the root, "1" the first submenu
     service: str | None = None
     label: str = ""
+    keys: str = ""  # the keys this choice used (those after it were ignored); "" for "invalid"
 
 
 class Menu:
@@ -71,23 +72,24 @@ class Menu:
         that is no option. An unknown path is the main menu."""
         current = self._known(path)
         choice = Choice("invalid", current)
-        for key in digits:
+        for used, key in enumerate(digits, 1):
+            keys = digits[:used]
             if key == self.repeat_key:
-                choice = Choice("repeat", current)
+                choice = Choice("repeat", current, keys=keys)
                 continue
             if key == self.main_menu_key:
                 current = ""
-                choice = Choice("main", current)
+                choice = Choice("main", current, keys=keys)
                 continue
             option = self._menus[current].get(key)
             if option is None:
                 return Choice("invalid", current)
             if option.service:
-                return Choice("service", current, option.service, option.label)
+                return Choice("service", current, option.service, option.label, keys=keys)
             if option.person:
-                return Choice("person", current, label=option.label)
+                return Choice("person", current, label=option.label, keys=keys)
             current += key
-            choice = Choice("menu", current, label=option.label)
+            choice = Choice("menu", current, label=option.label, keys=keys)
         return choice
 
     def prompt(self, path: str) -> str:

@@ -4,7 +4,7 @@ the bot's failures where the bridge meets them, in its one client of Rasa."""
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 
@@ -36,8 +36,15 @@ class BridgeMetrics(HttpMetrics):
                                  registry=registry)
         self.handoffs = Counter("bridge_handoffs", "Cases left for staff (the bot said a reference)", ["channel"],
                                 registry=registry)
+        self.calllog_late = Counter("bridge_calllog_writes_late",
+                                    "Call log writes the caller was not kept waiting for (the database was slow "
+                                    "or stalled); they are written once it answers", ["event"], registry=registry)
+        self.calllog_dropped = Counter("bridge_calllog_writes_dropped",
+                                       "Call log writes lost: the write failed, or too many were waiting",
+                                       ["event", "why"], registry=registry)
         self.signature_rejections = Counter("bridge_signature_rejections",
-                                            "Requests refused for a missing or wrong X-Twilio-Signature",
+                                            "Twilio requests refused before any work: no, a malformed or a wrong "
+                                            "X-Twilio-Signature, too large, too many or too long fields, not a POST",
                                             ["problem"], registry=registry)
 
     def turn(self, channel: str, kind: str, seconds: float) -> None:
@@ -65,12 +72,12 @@ class BridgeMetrics(HttpMetrics):
 
 
 class MeteredCallLog(AsyncCallLog):
-    """The call log's writes, each also counted (even when the write fails:
-    the call happened either way)."""
+    """The call log's writes, each also counted (even when the write fails
+    or is late: the call happened either way), late and lost ones too."""
 
-    def __init__(self, call_log: CallLog | None, run_in_thread: Callable[..., Awaitable[Any]],
-                 metrics: BridgeMetrics) -> None:
-        super().__init__(call_log, run_in_thread)
+    def __init__(self, call_log: CallLog | None, metrics: BridgeMetrics, deadline_s: float = 0.25) -> None:
+        super().__init__(call_log, deadline_s, on_late=lambda event: metrics.calllog_late.labels(event).inc(),
+                         on_dropped=lambda event, why: metrics.calllog_dropped.labels(event, why).inc())
         self._metrics = metrics
 
     async def run(self, method: str, *args: Any) -> Any:

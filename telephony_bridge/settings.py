@@ -40,6 +40,7 @@ class Settings:
     voice: str = "Polly.Amy"  # a British English voice
     language: str = "en-GB"
     dial_timeout_s: int = 20
+    calllog_deadline_s: float = 0.25
     twilio_account_sid: str | None = None
     production: bool = False
     metrics_token: str | None = field(default=None, repr=False)  # None: see plumbing.observability
@@ -68,6 +69,7 @@ class Settings:
             database_url=database_url(env),
             voice=text(env, "TWILIO_VOICE", "Polly.Amy"),
             dial_timeout_s=int(number(env, "DIAL_TIMEOUT_S", 20, 5, 120)),
+            calllog_deadline_s=number(env, "CALLLOG_DEADLINE_S", 0.25, 0.01, 2.0),
             twilio_account_sid=text(env, "TWILIO_ACCOUNT_SID"),
             production=production,
             metrics_token=text(env, "METRICS_TOKEN"),

@@ -11,23 +11,11 @@ from __future__ import annotations
 
 import logging
 from typing import Mapping
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 log = logging.getLogger("telephony_bridge.signatures")
-SIGNATURE_HEADER = "X-Twilio-Signature"
-
-
-def decode_form(body: bytes) -> dict[str, str]:
-    """Form fields of a urlencoded body. Twilio sends UTF-8; anything else
-    (raw or percent-encoded) is read as Latin-1, so that no byte is lost or
-    turned into an error."""
-    try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"))
-    except UnicodeDecodeError:
-        return dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1"))
 
 
 def signed_url(request: web.Request, public_base_url: str | None) -> str:

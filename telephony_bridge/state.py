@@ -20,6 +20,7 @@ class TurnState:
     offer: str | None = None     # a service the caller can be put through to by pressing 1
     silence: int = 0             # turns in a row with nothing heard
     choose: bool = False         # the bot asked between two options: 1 or 2 answers it
+    engaged: bool = False        # the caller has said or pressed something on this call
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> "TurnState":
@@ -38,6 +39,7 @@ class TurnState:
             offer=offer if offer and _ID.match(offer) else None,
             silence=silence,
             choose=query.get("choose") == "1",
+            engaged=query.get("engaged") == "1",
         )
 
     def query(self) -> str:
@@ -52,6 +54,8 @@ class TurnState:
             fields["silence"] = str(self.silence)
         if self.choose:
             fields["choose"] = "1"
+        if self.engaged:
+            fields["engaged"] = "1"
         return urlencode(fields)
 
     def url(self, path: str) -> str:

@@ -10,11 +10,14 @@ reprompt, then the menu, then a person.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from council import reach
 from council.catalogue import Catalogue
@@ -51,10 +54,17 @@ NO_SUCH_KEY = "Sorry, that key isn't one of the options."
 NOT_IN_DIRECTORY = "Sorry, I couldn't find that name in our directory."
 NOBODY_ANSWERED = "Sorry, nobody was able to answer just now."
 GOODBYE = "Thank you for calling. Goodbye."
+SILENT_GOODBYE = ("I'll end the call now. If you need us, please call again, or text this number. "
+                  "If someone is in danger, dial 999. Goodbye.")
 YES = re.compile(r"\b(yes|yeah|yep|yup|correct|right|please|that's it|that one|ok|okay|sure)\b", re.I)
 NO = re.compile(r"\b(no|nope|wrong|not that|neither)\b", re.I)
 SILENCES_BEFORE_MENU = 2
 SILENCES_BEFORE_PERSON = 3
+# Whether the caller has said or pressed anything on this call, for the turn
+# being answered: every next URL carries it (TurnState.engaged), so that
+# silence from the very start (a robocall, an open line) ends with the menu
+# and a goodbye instead of tying up a member of staff.
+_ENGAGED: contextvars.ContextVar[bool] = contextvars.ContextVar("engaged", default=False)
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ class Answer:
     twiml: str
     outcome: str
     service: str | None = None
-    refused_keys: bool = False  # keys that were no option: never kept in the call log
+    keys: str | None = None  # the keys that chose something the bridge offered (kept in the call log)
 
 
 class CallFlow:
@@ -96,10 +106,17 @@ class CallFlow:
         return self._listen(texts, FRESH)
 
     async def turn(self, params: Mapping[str, str], state: TurnState) -> str:
-        started = time.perf_counter()
-        call = params.get("CallSid", "")
         digits = re.sub(r"[^0-9*#]", "", params.get("Digits", ""))[:8]
         speech = " ".join(params.get("SpeechResult", "").split())
+        engaged = _ENGAGED.set(state.engaged or bool(digits or speech))
+        try:
+            return await self._turn(params, state, digits, speech)
+        finally:
+            _ENGAGED.reset(engaged)
+
+    async def _turn(self, params: Mapping[str, str], state: TurnState, digits: str, speech: str) -> str:
+        started = time.perf_counter()
+        call = params.get("CallSid", "")
         if digits:
             kind, answer = "dtmf", await self._keys(call, state.heard(), digits)
         elif speech:
@@ -108,11 +125,10 @@ class CallFlow:
         else:
             kind, answer = "no_input", self._silence(call, state)
         latency_ms = (time.perf_counter() - started) * 1000
-        # Keys are kept only when they were an answer the bridge offered (a
-        # menu option, yes or no, 1 to be put through), never keys that
-        # could be a card number typed at the menu.
-        keys = digits if digits and not answer.refused_keys else None
-        await self.calls.run("turn", call, kind, now(), latency_ms, answer.outcome, answer.service, keys,
+        # Only the keys that chose something the bridge offered (a menu
+        # option, yes or no, 1 to be put through) are kept, never the rest of
+        # what was keyed: a card number typed at the menu starts "4".
+        await self.calls.run("turn", call, kind, now(), latency_ms, answer.outcome, answer.service, answer.keys,
                              " ".join(twiml.said(answer.twiml)))
         return answer.twiml
 
@@ -139,7 +155,7 @@ class CallFlow:
                  f"You can try again later on {target.phone or contact.phone}, or go to "
                  f"{web_for(target.web or contact.web, 'voice')} at any time.",
                  "Is there anything else I can help with?"]
-        return self._listen(texts, FRESH)
+        return self._listen(texts, replace(FRESH, engaged=True))
 
     async def dial_status(self, params: Mapping[str, str], query: Mapping[str, str]) -> None:
         transfer = _int(query.get("transfer"))
@@ -157,25 +173,29 @@ class CallFlow:
     async def _keys(self, call: str, state: TurnState, digits: str) -> Answer:
         if state.choose and digits in ("1", "2"):
             # The answer to the bot's question between two options.
-            return await self._ask_bot(call, digits, FRESH, metadata=_keyed(digits))
+            return replace(await self._ask_bot(call, digits, FRESH, metadata=_keyed(digits)), keys=digits)
         if state.confirm and digits[0] in "12":
-            return await self._confirmed(call, state, digits[0] == "1")
+            return replace(await self._confirmed(call, state, digits[0] == "1"), keys=digits[0])
         if state.offer and digits == "1":
-            return await self._ask_bot(call, "/request_human", state, fallback_service=state.offer, person=True,
-                                       metadata=_keyed("1"))
+            answer = await self._ask_bot(call, "/request_human", state, fallback_service=state.offer, person=True,
+                                         metadata=_keyed("1"))
+            return replace(answer, keys="1")
         choice = self.menu.choose(state.menu or "", digits)
         if choice.kind == "service" and choice.service:
             keys = choice.path + next(o.digit for o in self.menu.options(choice.path) if o.service == choice.service)
-            return await self._ask_bot(call, f"/{choice.service}", replace(state, menu=None, confirm=None, offer=None),
-                                       fallback_service=choice.service, metadata=_keyed(keys))
+            answer = await self._ask_bot(call, f"/{choice.service}",
+                                         replace(state, menu=None, confirm=None, offer=None),
+                                         fallback_service=choice.service, metadata=_keyed(keys))
+            return replace(answer, keys=choice.keys)
         if choice.kind == "person":
             keys = choice.path + next(o.digit for o in self.menu.options(choice.path) if o.person)
-            return await self._ask_bot(call, "/request_human", FRESH, fallback_service=None, person=True,
-                                       metadata=_keyed(keys))
+            answer = await self._ask_bot(call, "/request_human", FRESH, fallback_service=None, person=True,
+                                         metadata=_keyed(keys))
+            return replace(answer, keys=choice.keys)
         texts = [self.menu.prompt(choice.path)]
         if choice.kind == "invalid":
             texts.insert(0, NO_SUCH_KEY)
-        return Answer(self._listen(texts, TurnState(menu=choice.path)), "menu", refused_keys=choice.kind == "invalid")
+        return Answer(self._listen(texts, TurnState(menu=choice.path)), "menu", keys=choice.keys or None)
 
     async def _speech(self, call: str, state: TurnState, text: str, confidence: str | None,
                       caller: str | None) -> Answer:
@@ -212,6 +232,9 @@ class CallFlow:
         if count < SILENCES_BEFORE_PERSON:
             texts = [NOT_HEARD, "Here are the options.", self.menu.prompt("")]
             return Answer(self._listen(texts, TurnState(menu="", silence=count)), "menu")
+        if not state.engaged:
+            # Nothing said or pressed since the call began: nobody to put through.
+            return Answer(twiml.hang_up([NOT_HEARD, SILENT_GOODBYE], self.voice), "silent_goodbye")
         return Answer(self._closed_or_goodbye(reach.for_service(self.catalogue, None)), "person")
 
     async def _confirmed(self, call: str, state: TurnState, yes: bool) -> Answer:
@@ -330,6 +353,8 @@ class CallFlow:
         return self._listen([*texts, self.menu.prompt("")], TurnState(menu=""))
 
     def _listen(self, texts: Sequence[str], state: TurnState) -> str:
+        if _ENGAGED.get():
+            state = replace(state, engaged=True)
         return twiml.gather(texts, state.url(TURN), state.url(NO_INPUT), self.voice, self.hints)
 
     def _entry(self, entry_id: str | None) -> Entry | None:
@@ -370,18 +395,68 @@ def _float(value: str) -> float | None:
 
 
 class AsyncCallLog:
-    """The call log's writes run in a thread so the event loop never waits
-    on the database; a failed write is logged and the call goes on."""
+    """The call log's writes, off the event loop and never holding a caller.
 
-    def __init__(self, call_log: CallLog | None, run_in_thread: Callable[..., Awaitable[Any]]) -> None:
+    Writes run one at a time, in order, on a thread of their own (so a
+    stalled database cannot take the threads anything else needs). A turn
+    waits at most `deadline_s` for its write; past that the caller is
+    answered and the write stays queued, to be made when the database
+    answers again, and until the queue has drained later writes do not wait
+    at all. A write that fails is logged and dropped; beyond `max_queued`
+    writes waiting, new ones are dropped. `on_late` and `on_dropped` count
+    them (metrics)."""
+
+    def __init__(self, call_log: CallLog | None, deadline_s: float = 0.25, max_queued: int = 10_000,
+                 on_late: Callable[[str], None] | None = None,
+                 on_dropped: Callable[[str, str], None] | None = None) -> None:
         self._log = call_log
-        self._run = run_in_thread
+        self._deadline_s = deadline_s
+        self._max_queued = max_queued
+        self._on_late = on_late or (lambda method: None)
+        self._on_dropped = on_dropped or (lambda method, why: None)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calllog")
+        self._queued = 0
+        self._stalled = False
 
     async def run(self, method: str, *args: Any) -> Any:
+        """Make one write (a CallLog method and its arguments); its result,
+        or None when it failed, was dropped or was not made in time."""
         if self._log is None:
             return None
+        if self._queued >= self._max_queued:
+            self._on_dropped(method, "queue_full")
+            log.error("call log write dropped: %d writes already waiting", self._queued, extra={"event": method})
+            return None
+        self._queued += 1
+        future = asyncio.get_running_loop().run_in_executor(self._executor, self._write, method, args)
+        future.add_done_callback(self._done)
+        if self._stalled:
+            self._on_late(method)
+            return None
         try:
-            return await self._run(getattr(self._log, method), *args)
+            return await asyncio.wait_for(asyncio.shield(future), self._deadline_s)
+        except asyncio.TimeoutError:
+            self._stalled = True
+            self._on_late(method)
+            log.warning("call log write late: answering the caller, writing later", extra={"event": method})
+            return None
+
+    def _write(self, method: str, args: tuple[Any, ...]) -> Any:
+        try:
+            return getattr(self._log, method)(*args)
         except Exception:  # noqa: BLE001 - the call must go on whatever the database does
+            self._on_dropped(method, "failed")
             log.exception("call log write failed", extra={"call": args[0] if args else None, "event": method})
             return None
+
+    def _done(self, _future: "asyncio.Future[Any]") -> None:
+        self._queued -= 1
+        if self._queued == 0:
+            self._stalled = False
+
+    async def drain(self, timeout_s: float = 5.0) -> None:
+        """Wait (up to `timeout_s`) for the queued writes, then stop the thread."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while self._queued and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        self._executor.shutdown(wait=False)

@@ -66,6 +66,7 @@ async def test_bridge_metrics_count_calls_turns_and_degraded_turns(bridge: Bridg
     await post_signed(bridge, "/voice/turn?menu=1", twilio_fields(Digits="1"))
     await post_signed(bridge, "/voice/status", twilio_fields(CallStatus="completed", CallDuration="30"))
     await post_signed(bridge, "/voice/turn", twilio_fields(), headers={"X-Twilio-Signature": "forged"})
+    await post_signed(bridge, "/voice/turn", twilio_fields(), token="another-token")
     status, content_type, text = await get(bridge.url + "/metrics", METRICS_TOKEN)
     assert status == 200 and content_type.startswith("text/plain")
     after = samples(text)
@@ -80,8 +81,9 @@ async def test_bridge_metrics_count_calls_turns_and_degraded_turns(bridge: Bridg
     assert moved("bridge_bot_unavailable_total", channel="voice", cause="error") == 2  # the speech and the leaf
     assert moved("bridge_transfers_total", reason="menu") == 1
     assert moved("bridge_calls_ended_total", status="completed") == 1
+    assert moved("bridge_signature_rejections_total", problem="malformed") == 1  # refused before the body was read
     assert moved("bridge_signature_rejections_total", problem="mismatch") == 1
-    assert moved("bridge_http_responses_total", status_class="4xx") == 1
+    assert moved("bridge_http_responses_total", status_class="4xx") == 2
     assert moved("bridge_http_responses_total", status_class="5xx") == 0
 
 

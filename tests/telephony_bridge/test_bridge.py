@@ -189,17 +189,26 @@ async def test_a_bot_that_is_slow_or_talks_garbage_is_not_passed_on(
     assert call.errors == []  # type: ignore[attr-defined]
 
 
-async def test_silence_reprompts_then_reads_the_menu_then_finds_a_person(down_bridge: Bridge) -> None:
-    call = await _call(down_bridge, ["", "", "", "!dial completed"])
+async def test_silence_from_the_start_reads_the_menu_then_says_goodbye(down_bridge: Bridge) -> None:
+    """An open line or a robocall: nobody to put through to staff."""
+    call = await _call(down_bridge, ["", "", ""])
     said = call.said  # type: ignore[attr-defined]
     assert sum("didn't hear anything" in s for s in said) == 3
     assert any("For council tax and benefits, press 1" in s for s in said)
+    assert call.dials == [] and call.ended_by == "bridge"  # type: ignore[attr-defined]
+    assert "If you need us, please call again" in said[-1] and "999" in said[-1]
+
+
+async def test_a_caller_who_spoke_then_went_quiet_finds_a_person(down_bridge: Bridge) -> None:
+    call = await _call(down_bridge, ["um hello", "", "", "", "!dial completed"])
+    said = call.said  # type: ignore[attr-defined]
+    assert sum("didn't hear anything" in s for s in said) == 3
     assert call.dials == ["+441632960000"]  # type: ignore[attr-defined]
 
 
 async def test_silence_at_night_ends_politely(down_bridge: Bridge, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_NOW", "2026-11-14T03:00:00")
-    call = await _call(down_bridge, ["", "", ""])
+    call = await _call(down_bridge, ["hello", "", "", ""])
     assert call.ended_by == "bridge" and call.dials == []  # type: ignore[attr-defined]
     assert "opens at 8am on Monday" in call.said[-2]  # type: ignore[attr-defined]
     assert call.said[-1] == "Thank you for calling. Goodbye."  # type: ignore[attr-defined]

@@ -144,8 +144,8 @@ async def test_goodbye_ends_the_call(daytime: Line) -> None:
     assert call.ended_by == "bridge" and "Goodbye" in call.said[-1]
 
 
-async def test_empty_speech_three_times(daytime: Line) -> None:
-    call = await daytime.call("", "", "", "!dial completed")
+async def test_empty_speech_three_times_after_a_question(daytime: Line) -> None:
+    call = await daytime.call("when is my bin collected", "", "", "", "!dial completed")
     assert sum("didn't hear anything" in s for s in call.said) == 3
     assert call.dials == ["+441632960000"]
 

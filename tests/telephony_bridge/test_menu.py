@@ -56,21 +56,21 @@ def test_default_menu_is_loaded_once() -> None:
 @pytest.mark.parametrize(
     ("path", "digits", "expected"),
     [
-        ("", "1", Choice("menu", "1", label="council tax and benefits")),
-        ("1", "1", Choice("service", "1", "council_tax", "council tax")),
-        ("", "11", Choice("service", "1", "council_tax", "council tax")),
-        ("", "13", Choice("service", "1", "benefits", "housing benefit and council tax support")),
-        ("", "43", Choice("service", "4", "on_street_parking", "parking")),
-        ("4", "5", Choice("service", "4", "blue_badge", "blue badges")),
-        ("", "53", Choice("service", "5", "telecare_alarms", "telecare and community alarms")),
-        ("", "0", Choice("person", "", label="speak to someone")),
-        ("", "111", Choice("service", "1", "council_tax", "council tax")),  # stops at the first leaf
-        ("", "*", Choice("repeat", "")),
-        ("3", "*", Choice("repeat", "3")),
-        ("3", "#", Choice("main", "")),
-        ("", "#", Choice("main", "")),
-        ("3", "#2", Choice("menu", "2", label="bins and streets")),
-        ("2", "*2", Choice("service", "2", "street_cleaning", "street cleaning and fly-tipping")),
+        ("", "1", Choice("menu", "1", label="council tax and benefits", keys="1")),
+        ("1", "1", Choice("service", "1", "council_tax", "council tax", keys="1")),
+        ("", "11", Choice("service", "1", "council_tax", "council tax", keys="11")),
+        ("", "13", Choice("service", "1", "benefits", "housing benefit and council tax support", keys="13")),
+        ("", "43", Choice("service", "4", "on_street_parking", "parking", keys="43")),
+        ("4", "5", Choice("service", "4", "blue_badge", "blue badges", keys="5")),
+        ("", "53", Choice("service", "5", "telecare_alarms", "telecare and community alarms", keys="53")),
+        ("", "0", Choice("person", "", label="speak to someone", keys="0")),
+        ("", "111", Choice("service", "1", "council_tax", "council tax", keys="11")),  # stops at the first leaf
+        ("", "*", Choice("repeat", "", keys="*")),
+        ("3", "*", Choice("repeat", "3", keys="*")),
+        ("3", "#", Choice("main", "", keys="#")),
+        ("", "#", Choice("main", "", keys="#")),
+        ("3", "#2", Choice("menu", "2", label="bins and streets", keys="#2")),
+        ("2", "*2", Choice("service", "2", "street_cleaning", "street cleaning and fly-tipping", keys="*2")),
         ("", "9", Choice("invalid", "")),
         ("", "6", Choice("invalid", "")),
         ("3", "3", Choice("invalid", "3")),
@@ -78,7 +78,7 @@ def test_default_menu_is_loaded_once() -> None:
         ("", "19", Choice("invalid", "1")),  # the first key counted; the second is no option there
         ("", "", Choice("invalid", "")),
         ("", "a", Choice("invalid", "")),
-        ("99", "2", Choice("menu", "2", label="bins and streets")),  # an unknown path is the main menu
+        ("99", "2", Choice("menu", "2", label="bins and streets", keys="2")),  # an unknown path is the main menu
     ],
 )
 def test_choose(path: str, digits: str, expected: Choice) -> None:
@@ -183,7 +183,7 @@ def test_a_three_level_menu_is_allowed(data_copy: Path) -> None:
 
     corrupt(data_copy, "ivr_menu.yml", three_levels)
     menu = load_menu(data_copy)
-    assert menu.choose("", "431") == Choice("service", "43", "on_street_parking", "parking permits")
+    assert menu.choose("", "431") == Choice("service", "43", "on_street_parking", "parking permits", keys="431")
 
 
 def test_the_real_data_copied_loads(data_copy: Path) -> None:
