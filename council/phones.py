@@ -50,3 +50,19 @@ def is_uk_mobile(number: str | None) -> bool:
     if _DRAMA_MOBILE.fullmatch(phonenumbers.format_number(parsed, PhoneNumberFormat.E164)):
         return True
     return parsed.country_code == 44 and phonenumbers.number_type(parsed) in _TEXTABLE
+
+
+def region_of(number: str | None) -> str | None:
+    """The ISO region of a valid number given in E.164 ('GB' for +44...), or
+    None for anything else (withheld, short codes, junk). Ofcom's drama
+    mobiles count as GB."""
+    if not number or not number.strip().startswith("+"):
+        return None
+    parsed = _parsed(number)
+    if parsed is None:
+        return None
+    if _DRAMA_MOBILE.fullmatch(phonenumbers.format_number(parsed, PhoneNumberFormat.E164)):
+        return REGION
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.region_code_for_number(parsed)

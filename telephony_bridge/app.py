@@ -23,14 +23,18 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from council.catalogue import Catalogue, default_catalogue
+from council.phones import region_of
+from council.wording import web_for
 from plumbing import observability
 from plumbing.logs import bind_request_id, clean_request_id, new_request_id
+from plumbing.masking import mask
 from telephony_bridge import guards, sms, twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.directory import Directory
 from telephony_bridge.directory_file import default_directory
+from telephony_bridge.limits import CallerLimit
 from telephony_bridge.menu import Menu, default_menu
-from telephony_bridge.metrics import SMS, BridgeMetrics, MeteredCallLog
+from telephony_bridge.metrics import SMS, VOICE, BridgeMetrics, MeteredCallLog
 from telephony_bridge.rasa_client import BotClient
 from telephony_bridge.settings import Settings
 from telephony_bridge.signatures import is_valid, signed_url
@@ -47,10 +51,14 @@ BOT = web.AppKey("bot", BotClient)
 CATALOGUE = web.AppKey("catalogue", Catalogue)
 METRICS = web.AppKey("metrics", BridgeMetrics)
 CALLS = web.AppKey("calls", CallLog)
+CALL_LIMIT = web.AppKey("call_limit", CallerLimit)
+TEXT_LIMIT = web.AppKey("text_limit", CallerLimit)
 PARAMS = "twilio_params"
 TWILIO_PREFIXES = ("/voice/", "/sms/")
 XML = "application/xml"
 SORRY = "Sorry, something went wrong on our side."
+TOO_MANY_CALLS = ("You've called us several times in the last hour, so I can't take this call now. Please try "
+                  "again later, or go to {web} at any time. If someone is in danger, dial 999.")
 
 
 def _twiml(text: str) -> web.Response:
@@ -112,7 +120,14 @@ async def _never_5xx(request: web.Request, handler: Handler) -> web.StreamRespon
 
 
 async def incoming(request: web.Request) -> web.Response:
-    return _twiml(await request.app[FLOW].incoming(request[PARAMS]))
+    params = request[PARAMS]
+    caller = params.get("From", "")
+    if region_of(caller) is not None and not request.app[CALL_LIMIT].allow(caller):
+        request.app[METRICS].limited.labels(VOICE, "over_limit").inc()
+        log.warning("call refused: over the per-caller limit", extra={"caller": mask(caller)})
+        web = web_for(request.app[CATALOGUE].contact_centre.web, "voice")
+        return _twiml(twiml.hang_up([TOO_MANY_CALLS.format(web=web)], request.app[FLOW].voice))
+    return _twiml(await request.app[FLOW].incoming(params))
 
 
 async def turn(request: web.Request) -> web.Response:
@@ -138,10 +153,26 @@ async def status(request: web.Request) -> web.Response:
 
 
 async def sms_incoming(request: web.Request) -> web.Response:
+    sender = request[PARAMS].get("From", "")
+    why = _no_reply(request.app, sender)
+    if why is not None:
+        # An empty answer: Twilio sends nothing back.
+        request.app[METRICS].limited.labels(SMS, why).inc()
+        log.warning("text not answered: %s", why.replace("_", " "), extra={"caller": mask(sender)})
+        return _twiml(twiml.messages([]))
     started = time.perf_counter()
     answer = await sms.answer(request.app[BOT], request.app[CATALOGUE], request[PARAMS])
     request.app[METRICS].turn(SMS, "text", time.perf_counter() - started)
     return _twiml(answer)
+
+
+def _no_reply(app: web.Application, sender: str) -> str | None:
+    """Why a text from `sender` gets no reply (None: it gets one)."""
+    if region_of(sender) not in app[SETTINGS].sms_reply_regions:
+        return "region"
+    if not app[TEXT_LIMIT].allow(sender):
+        return "over_limit"
+    return None
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -170,6 +201,8 @@ def init_app(settings: Settings, *, catalogue: Catalogue | None = None, menu: Me
     app[SETTINGS] = settings
     app[CATALOGUE] = catalogue
     app[METRICS] = metrics
+    app[CALL_LIMIT] = CallerLimit(settings.calls_per_caller_per_hour, 3600)
+    app[TEXT_LIMIT] = CallerLimit(settings.texts_per_sender_per_hour, 3600)
 
     async def resources(app: web.Application) -> Any:
         session = aiohttp.ClientSession()

@@ -42,6 +42,9 @@ class BridgeMetrics(HttpMetrics):
         self.calllog_dropped = Counter("bridge_calllog_writes_dropped",
                                        "Call log writes lost: the write failed, or too many were waiting",
                                        ["event", "why"], registry=registry)
+        self.limited = Counter("bridge_limited",
+                               "Calls and texts not answered as usual: over a per-number limit, or a text from "
+                               "a number outside SMS_REPLY_REGIONS", ["channel", "why"], registry=registry)
         self.signature_rejections = Counter("bridge_signature_rejections",
                                             "Twilio requests refused before any work: no, a malformed or a wrong "
                                             "X-Twilio-Signature, too large, too many or too long fields, not a POST",

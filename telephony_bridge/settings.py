@@ -30,6 +30,14 @@ DEFAULT_PORT = 8080
 DEVELOPMENT_TOKEN = DEVELOPMENT_TWILIO_TOKEN
 
 
+def _regions(env: Mapping[str, str]) -> frozenset[str]:
+    raw = text(env, "SMS_REPLY_REGIONS", "GB") or "GB"
+    regions = frozenset(part.strip().upper() for part in raw.split(",") if part.strip())
+    if not all(len(region) == 2 and region.isalpha() for region in regions):
+        raise SettingsError(f"SMS_REPLY_REGIONS={raw!r} must be two-letter ISO country codes, such as GB or GB,IE")
+    return regions
+
+
 @dataclass(frozen=True)
 class Settings:
     auth_token: str
@@ -41,6 +49,9 @@ class Settings:
     language: str = "en-GB"
     dial_timeout_s: int = 20
     calllog_deadline_s: float = 0.25
+    calls_per_caller_per_hour: int = 10
+    texts_per_sender_per_hour: int = 30
+    sms_reply_regions: frozenset[str] = frozenset({"GB"})
     twilio_account_sid: str | None = None
     production: bool = False
     metrics_token: str | None = field(default=None, repr=False)  # None: see plumbing.observability
@@ -70,6 +81,9 @@ class Settings:
             voice=text(env, "TWILIO_VOICE", "Polly.Amy"),
             dial_timeout_s=int(number(env, "DIAL_TIMEOUT_S", 20, 5, 120)),
             calllog_deadline_s=number(env, "CALLLOG_DEADLINE_S", 0.25, 0.01, 2.0),
+            calls_per_caller_per_hour=int(number(env, "CALLS_PER_CALLER_PER_HOUR", 10, 0, 1000)),
+            texts_per_sender_per_hour=int(number(env, "TEXTS_PER_SENDER_PER_HOUR", 30, 0, 1000)),
+            sms_reply_regions=_regions(env),
             twilio_account_sid=text(env, "TWILIO_ACCOUNT_SID"),
             production=production,
             metrics_token=text(env, "METRICS_TOKEN"),

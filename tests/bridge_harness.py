@@ -21,8 +21,12 @@ CALLER = "+447700900123"
 
 
 def settings(rasa_url: str, tmp: Path, **changes: object) -> Settings:
+    """The bridge's settings for a test. The per-caller limits are off (every
+    test call comes from the same fictional number) unless `changes` set
+    them; tests/telephony_bridge/test_bridge_limits.py tests them."""
     base = Settings.from_env({"TWILIO_AUTH_TOKEN": TOKEN, "RASA_URL": rasa_url,
                               "DATABASE_URL": f"sqlite:///{tmp / 'calls.db'}"})
+    changes = {"calls_per_caller_per_hour": 0, "texts_per_sender_per_hour": 0, **changes}
     return replace(base, **changes)  # type: ignore[arg-type]
 
 

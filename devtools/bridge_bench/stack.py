@@ -21,7 +21,9 @@ def stack_env(database: Path) -> dict[str, str]:
     return {"FAKE_NOW": FAKE_NOW, "DATABASE_URL": f"sqlite:///{database}", "TWILIO_AUTH_TOKEN": BENCH_TOKEN,
             "PUBLIC_BASE_URL": "", "COUNCIL_ENV": "",
             "TRACKER_STORE_URL": f"sqlite:///{database.parent / 'tracker.db'}",
-            "LOCK_STORE_URL": ""}
+            "LOCK_STORE_URL": "",
+            # Every simulated caller may share a number: no per-caller limits.
+            "CALLS_PER_CALLER_PER_HOUR": "0", "TEXTS_PER_SENDER_PER_HOUR": "0"}
 
 
 class LocalStack:
