@@ -1,10 +1,12 @@
 """Staff accounts and sign-in sessions for the staff pages.
 
 Passwords are kept only as salted scrypt hashes ("scrypt$n$r$p$salt$hash",
-base64 parts). A sign-in that fails HANDOFF_LOCKOUT_ATTEMPTS times in a row
-locks the account for HANDOFF_LOCKOUT_MINUTES; until then the message for an
-unknown username and for a wrong password is the same, so the form does not
-tell a stranger which usernames exist.
+base64 parts). An unknown username, a disabled account and a wrong password
+give one error after one scrypt each, so neither the answer nor its timing
+tells a stranger which usernames exist. Nothing locks an account (anyone
+could lock anyone out): handoff.sign_in_throttle slows repeated failures.
+The staff table's failed_attempts and locked_until columns are no longer
+written.
 
 A session is a random cookie value; the database keeps only its SHA-256, so
 a copy of the database does not let anyone sign in as a member of staff.
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterable
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -48,14 +50,6 @@ class AccountError(ValueError):
 class SignInFailed(Exception):
     """Unknown username, wrong password or a disabled account: deliberately
     one error, so the sign-in page says the same thing for all three."""
-
-
-class AccountLocked(Exception):
-    """Too many failed sign-ins; `until` is when the account opens again (UTC)."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(f"account locked until {until.isoformat()}")
-        self.until = until
 
 
 @dataclass(frozen=True)
@@ -175,39 +169,18 @@ def add_staff(engine: Engine, username: str, display_name: str, centre: str, pas
     return Staff(id=staff_id, username=name, display_name=display_name.strip(), centre=centre.strip(), role=role)
 
 
-def authenticate(engine: Engine, username: str, password: str, now: datetime, *, max_attempts: int = 5,
-                 lockout_minutes: int = 15) -> Staff:
-    """The account for these credentials. Raises SignInFailed (unknown user,
-    wrong password, disabled account) or AccountLocked (while locked, and on
-    the failure that locks it). A success resets the failure count."""
+def authenticate(engine: Engine, username: str, password: str) -> Staff:
+    """The account for these credentials, or SignInFailed (unknown user, wrong
+    password, disabled account), each after exactly one scrypt."""
     staff, _ = _tables()
-    moment = _utc(now)
     with engine.connect() as conn:
         row = conn.execute(select(staff).where(staff.c.username == normalise_username(username))).first()
     if row is None or not row.active:
         verify_password(password, _decoy_hash())
         raise SignInFailed()
-    locked_until = _read_utc(row.locked_until)
-    if locked_until is not None and locked_until > moment:
-        raise AccountLocked(locked_until)
-    if verify_password(password, row.password_hash):
-        with engine.begin() as conn:
-            conn.execute(update(staff).where(staff.c.id == row.id).values(failed_attempts=0, locked_until=None))
-        return _staff(row)
-    locked_now: datetime | None = None
-    with engine.begin() as conn:
-        # Counted in the database, so failures arriving together all count.
-        conn.execute(update(staff).where(staff.c.id == row.id)
-                     .values(failed_attempts=staff.c.failed_attempts + 1))
-        attempts = conn.execute(select(staff.c.failed_attempts).where(staff.c.id == row.id)).scalar_one()
-        if attempts >= max_attempts:
-            locked_now = moment + timedelta(minutes=lockout_minutes)
-            # The count restarts, so after the lock-out the account gets a fresh set of tries.
-            conn.execute(update(staff).where(staff.c.id == row.id)
-                         .values(failed_attempts=0, locked_until=locked_now))
-    if locked_now is not None:
-        raise AccountLocked(locked_now)
-    raise SignInFailed()
+    if not verify_password(password, row.password_hash):
+        raise SignInFailed()
+    return _staff(row)
 
 
 def start_session(engine: Engine, staff_id: int, now: datetime) -> tuple[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from council.catalogue import Catalogue, Service
@@ -29,6 +29,10 @@ from handoff.cases import (
     checked_text,
     checked_transcript,
 )
+
+# How far ahead of this service's clock a case made elsewhere may say it was
+# made (the actions' clock may run a little fast).
+CLOCK_SLACK = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ def prepare(new: NewCase, catalogue: Catalogue, now: datetime) -> Prepared:
     service = _service(new.service, catalogue)
     number, masked = checked_number(new.caller_number)
     created = checked_moment("created_at", new.created_at) if new.created_at is not None else now
+    if created > now + CLOCK_SLACK:
+        raise InvalidCase("created_at", "is in the future")
     transcript = checked_transcript(new.transcript)
     row = {
         "reference": reference,

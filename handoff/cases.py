@@ -155,10 +155,23 @@ def checked_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
     return value
 
 
+# Moments the store takes: nothing of this service happened before 2000, and
+# a date far in the future is a typing slip or an attack (and, at the edge
+# of the calendar, one a database cannot store or compute with).
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
 def checked_moment(name: str, moment: Any) -> datetime:
     if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidCase(name, "must be a date-time with a time zone")
-    return moment.astimezone(timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise InvalidCase(name, "is outside the years 2000 to 2099") from None
+    if not EARLIEST <= moment < LATEST:
+        raise InvalidCase(name, "is outside the years 2000 to 2099")
+    return moment
 
 
 def checked_transcript(raw: Any) -> list[dict[str, str]]:

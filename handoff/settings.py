@@ -39,8 +39,9 @@ class HandoffSettings:
     api_token: str = field(repr=False)
     production: bool = False
     retention_days: int = 365
-    lockout_attempts: int = 5
-    lockout_minutes: int = 15
+    signin_free_attempts: int = 5
+    signin_client_wait_minutes: int = 15
+    signin_account_wait_seconds: int = 60
     secure_cookies: bool = False
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = field(default=None, repr=False)
@@ -72,8 +73,9 @@ class HandoffSettings:
             api_token=token,
             production=production,
             retention_days=whole(env, "HANDOFF_RETENTION_DAYS", 365, 1, 36500),
-            lockout_attempts=whole(env, "HANDOFF_LOCKOUT_ATTEMPTS", 5, 1, 100),
-            lockout_minutes=whole(env, "HANDOFF_LOCKOUT_MINUTES", 15, 1, 24 * 60),
+            signin_free_attempts=whole(env, "HANDOFF_SIGNIN_FREE_ATTEMPTS", 5, 1, 100),
+            signin_client_wait_minutes=whole(env, "HANDOFF_SIGNIN_CLIENT_WAIT_MINUTES", 15, 1, 24 * 60),
+            signin_account_wait_seconds=whole(env, "HANDOFF_SIGNIN_ACCOUNT_WAIT_SECONDS", 60, 1, 3600),
             secure_cookies=flag(env, "HANDOFF_SECURE_COOKIES", production),
             twilio_account_sid=text(env, "TWILIO_ACCOUNT_SID"),
             twilio_auth_token=text(env, "TWILIO_AUTH_TOKEN"),

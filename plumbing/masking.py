@@ -20,4 +20,6 @@ def mask(number: str | None) -> str:
         return "*" * len(digits) if digits else "withheld"
     keep_prefix = "+44" if text.startswith("+44") else ("+" if text.startswith("+") else "")
     hidden = len(digits) - 3 - len(_DIGITS.sub("", keep_prefix))
-    return f"{keep_prefix}{'*' * max(hidden, 0)}{digits[-3:]}"
+    # At most twelve stars (E.164 numbers have at most 15 digits), so that a
+    # crafted 40-digit "number" masks to no more than the column holds.
+    return f"{keep_prefix}{'*' * min(max(hidden, 0), 12)}{digits[-3:]}"

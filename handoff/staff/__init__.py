@@ -8,7 +8,8 @@ token in a hidden field. Staff see only their own centre's cases; managers
 see every centre's.
 
 The case store and the accounts are synchronous, so each call goes through
-the default thread executor and never blocks the event loop.
+the default thread executor and never blocks the event loop; password checks
+(scrypt) have a thread of their own (password_checks).
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 def setup(app: web.Application, settings: HandoffSettings) -> None:
     """Mount the staff pages on `app` (whose app[STORE] is set by start-up)."""
-    app[CONFIG] = StaffConfig(settings)
+    config = app[CONFIG] = StaffConfig.from_settings(settings)
+
+    async def _close_password_checks(_: web.Application) -> None:
+        config.password_checks.close()
+
+    app.on_cleanup.append(_close_password_checks)
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
     env.filters["london"] = london
     app.on_response_prepare.append(_security_headers)

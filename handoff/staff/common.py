@@ -23,6 +23,8 @@ from handoff import accounts
 from handoff.cases import Case
 from handoff.keys import STORE
 from handoff.settings import HandoffSettings
+from handoff.sign_in_throttle import SignInThrottle
+from handoff.staff.password_checks import PasswordChecks
 from handoff.store import CaseStore
 
 log = logging.getLogger("handoff.staff")
@@ -76,6 +78,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @dataclass(frozen=True)
 class StaffConfig:
     settings: HandoffSettings
+    throttle: SignInThrottle
+    password_checks: PasswordChecks
+
+    @classmethod
+    def from_settings(cls, settings: HandoffSettings) -> "StaffConfig":
+        throttle = SignInThrottle(free_attempts=settings.signin_free_attempts,
+                                  client_cap_s=settings.signin_client_wait_minutes * 60.0,
+                                  account_cap_s=float(settings.signin_account_wait_seconds))
+        return cls(settings, throttle, PasswordChecks())
 
 
 CONFIG = web.AppKey("staff_config", StaffConfig)

@@ -23,6 +23,11 @@ from handoff.staff.common import (
 )
 from handoff.store import CaseStore
 
+# A report covers at most a year (longer ones are for the council's own
+# analysts, from the database), and no date before the service existed.
+MAX_REPORT_DAYS = 366
+EARLIEST_DAY = date(2000, 1, 1)
+
 
 def _period(request: web.Request) -> tuple[date, date]:
     """The report's first and last day (both included); ValueError names a bad one."""
@@ -38,6 +43,10 @@ def _period(request: web.Request) -> tuple[date, date]:
         raise ValueError(f"“from” must be a date like {today.isoformat()}") from None
     if first > last:
         raise ValueError("“from” must not be after “to”")
+    if first < EARLIEST_DAY or last > today + timedelta(days=MAX_REPORT_DAYS):
+        raise ValueError(f"the dates must be between {EARLIEST_DAY.isoformat()} and a year from today")
+    if (last - first).days >= MAX_REPORT_DAYS:
+        raise ValueError(f"a report covers at most {MAX_REPORT_DAYS} days")
     return first, last
 
 

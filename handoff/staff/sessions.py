@@ -17,7 +17,6 @@ from handoff.staff.common import (
     in_thread,
     log,
     login_required,
-    london,
     redirect,
     render,
     safe_next,
@@ -25,6 +24,7 @@ from handoff.staff.common import (
     set_cookie,
     staff_config,
 )
+from handoff.staff.password_checks import TooBusy
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
@@ -47,24 +47,38 @@ def _login_page(request: web.Request, status: int, error: str | None = None, use
     return response
 
 
+# One answer for an unknown username, a disabled account and a wrong
+# password; one for any username while its client or its name must wait.
+WRONG = "Wrong username or password."
+WAIT = ("Too many sign-in attempts. Wait a minute, then try again; if you have forgotten your password, "
+        "ask a manager to reset it.")
+BUSY = "The service is busy. Wait a moment, then try again."
+MAX_FIELD = 256  # longer than any username or password the accounts take
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     if not same_token(form.get("csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE)):
         return error_page(request, 403, "Form not accepted",
                       "The sign-in form is out of date. Go back, reload the page and try again.")
-    settings = staff_config(request).settings
-    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    config = staff_config(request)
+    username = str(form.get("username", ""))[:MAX_FIELD]
+    password = str(form.get("password", ""))[:MAX_FIELD]
+    client, name = request.remote or "unknown", accounts.normalise_username(username)
+    if config.throttle.wait_s(client, name) > 0:
+        log.warning("sign-in refused: too many failures", extra={"status": 429})
+        return _login_page(request, 429, username=username, error=WAIT)
     engine = case_store(request).engine
     try:
-        staff = await in_thread(accounts.authenticate, engine, username, password, clock.now(),
-                           max_attempts=settings.lockout_attempts, lockout_minutes=settings.lockout_minutes)
-    except accounts.AccountLocked as locked:
-        log.warning("sign-in refused: account locked", extra={"status": 403})
-        return _login_page(request, 403, username=username, error=(
-            f"This account is locked after too many failed sign-ins; try again at {london(locked.until, 'time')}."))
+        staff = await config.password_checks.run(accounts.authenticate, engine, username, password)
+    except TooBusy:
+        log.warning("sign-in refused: password checks busy", extra={"status": 503})
+        return _login_page(request, 503, username=username, error=BUSY)
     except accounts.SignInFailed:
+        config.throttle.failed(client, name)
         log.info("sign-in failed", extra={"status": 401})
-        return _login_page(request, 401, username=username, error="Wrong username or password.")
+        return _login_page(request, 401, username=username, error=WRONG)
+    config.throttle.succeeded(name)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await in_thread(accounts.end_session, engine, old)

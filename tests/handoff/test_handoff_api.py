@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator
 
 import pytest
@@ -310,6 +311,10 @@ async def test_a_refused_request_leaves_the_next_one_on_the_connection_intact(cl
     ({"priority": "urgent"}, "priority"), ({"reference": "LAN-777-77"}, "reference"),
     ({"reference": "not a reference"}, "reference"), ({"transcript": "hello"}, "transcript"),
     ({"transcript": [{"who": "caller"}]}, "transcript"), ({"created_at": "yesterday"}, "created_at"),
+    # The calendar's edges once gave 500s (and the outbox then resent them forever).
+    ({"created_at": "0001-01-01T00:00:00+14:00"}, "created_at"), ({"created_at": "0001-01-01T00:00:00Z"}, "created_at"),
+    ({"created_at": "9999-12-31T23:59:59-14:00"}, "created_at"), ({"created_at": "1999-12-31T23:59:59Z"}, "created_at"),
+    ({"created_at": "2100-01-01T00:00:00Z"}, "created_at"),
 ])
 async def test_422_for_invalid_fields(client: TestClient, store: CaseStore, fields: dict, word: str) -> None:
     status, answer, _ = await call(client, "POST", "/api/cases", new_case(**fields))
@@ -368,6 +373,22 @@ async def test_a_card_number_in_a_transcript_comes_back_redacted(client: TestCli
     status, _, text = await call(client, "GET", f"/api/cases/{case['reference']}")
     assert status == 200
     assert CARD not in text and CARD.replace(" ", "") not in text
+
+
+async def test_a_forty_digit_caller_is_masked_to_fit_its_column(client: TestClient, store: CaseStore) -> None:
+    status, answer, _ = await call(client, "POST", "/api/cases", new_case(caller_number="1234567890" * 4))
+    assert status == 201, answer
+    masked = answer["case"]["caller_masked"]
+    assert masked.endswith("890") and len(masked) <= 32
+    assert store.get(answer["case"]["reference"]).caller_masked == masked
+
+
+async def test_a_case_made_in_the_future_is_refused(client: TestClient) -> None:
+    soon = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    later = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    assert (await call(client, "POST", "/api/cases", new_case("soon", created_at=soon)))[0] == 201  # a fast clock
+    status, answer, _ = await call(client, "POST", "/api/cases", new_case("later", created_at=later))
+    assert status == 422 and "created_at" in answer["error"]
 
 
 async def test_the_caller_number_is_masked_in_every_answer(client: TestClient) -> None:

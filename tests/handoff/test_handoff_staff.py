@@ -6,6 +6,7 @@ accounts through handoff.accounts; the clock is fixed with FAKE_NOW."""
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from datetime import datetime, timedelta
 from typing import AsyncIterator, Awaitable, Callable
@@ -20,11 +21,12 @@ from handoff import accounts
 from handoff.app import init_app
 from handoff.cases import Case, NewCase
 from handoff.settings import HandoffSettings
+from handoff.staff.common import CONFIG
 from handoff.store import CaseStore
 
 NOW = datetime(2026, 11, 10, 10, 30, tzinfo=LONDON)  # a Tuesday morning, GMT
 PASSWORD = "correct horse battery"
-LOCKOUT_ATTEMPTS, LOCKOUT_MINUTES = 3, 15
+FREE_ATTEMPTS, CLIENT_WAIT_MINUTES, ACCOUNT_WAIT_SECONDS = 3, 15, 60
 LANCASTER, MORECAMBE = "lancaster_town_hall", "morecambe_town_hall"
 SCRIPT, IMG = "<script>alert(1)</script>", "<img src=x onerror=alert(1)>"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -51,7 +53,9 @@ def staff_accounts(store: CaseStore) -> dict[str, accounts.Staff]:
 
 def settings_for(database_url: str, **changes: object) -> HandoffSettings:
     return HandoffSettings(database_url=database_url, api_token="t" * 32,
-                           lockout_attempts=LOCKOUT_ATTEMPTS, lockout_minutes=LOCKOUT_MINUTES, **changes)
+                           signin_free_attempts=FREE_ATTEMPTS,
+                           signin_client_wait_minutes=CLIENT_WAIT_MINUTES,
+                           signin_account_wait_seconds=ACCOUNT_WAIT_SECONDS, **changes)
 
 
 ClientFactory = Callable[[], Awaitable[TestClient]]
@@ -161,30 +165,72 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(client: TestC
     assert (await client.get("/staff/", allow_redirects=False)).status == 303
 
 
-async def test_lock_out_after_repeated_failures_and_unlock_later(client: TestClient,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    for _ in range(LOCKOUT_ATTEMPTS - 1):
-        answer = await sign_in(client, "alice", "wrong password")
-        assert "Wrong username or password." in await answer.text()
-    answer = await sign_in(client, "alice", "wrong password")
-    assert answer.status == 403
-    assert "try again at 10:45" in await answer.text()  # 10:30 + 15 minutes, London time
-    # Locked: even the right password is refused, with the same time.
-    answer = await sign_in(client, "alice")
-    assert answer.status == 403 and "locked" in await answer.text()
-    monkeypatch.setenv("FAKE_NOW", (NOW + timedelta(minutes=LOCKOUT_MINUTES, seconds=1)).isoformat())
+class Ticks:
+    """The sign-in throttle's clock, moved on by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def throttle_ticks(client: TestClient) -> Ticks:
+    ticks = Ticks()
+    client.server.app[CONFIG].throttle.ticks = ticks
+    return ticks
+
+
+def without(text: str, username: str) -> str:
+    return text.replace(f'value="{username}"', 'value=""')
+
+
+async def test_repeated_failures_slow_down_known_and_unknown_names_alike(new_client: ClientFactory) -> None:
+    client = await new_client()
+    ticks = throttle_ticks(client)
+    for _ in range(FREE_ATTEMPTS):
+        assert (await sign_in(client, "nobody", "wrong password")).status == 401
+    # This client must now wait, whatever name it types, known or not, with
+    # the right password or not: one page, and no password is checked.
+    pages = []
+    for username, password in (("nobody", "wrong password"), ("alice", PASSWORD), ("bob", "wrong")):
+        answer = await sign_in(client, username, password)
+        assert answer.status == 429
+        pages.append(without(await answer.text(), username))
+    assert pages[0] == pages[1] == pages[2] and "Too many sign-in attempts" in pages[0]
+    assert "locked" not in pages[0]
+    ticks.now += 2.1  # the first back-off is two seconds
     assert (await sign_in(client, "alice")).status == 303
 
 
-async def test_a_successful_sign_in_resets_the_failure_count(new_client: ClientFactory) -> None:
+async def test_a_successful_sign_in_resets_the_names_count(new_client: ClientFactory) -> None:
     client = await new_client()
-    for _ in range(LOCKOUT_ATTEMPTS - 1):
+    throttle_ticks(client)
+    for _ in range(FREE_ATTEMPTS - 1):
         await sign_in(client, "alice", "wrong password")
     assert (await sign_in(client, "alice")).status == 303
     later = await new_client()  # signed out, as at the start of another shift
-    for _ in range(LOCKOUT_ATTEMPTS - 1):
-        answer = await sign_in(later, "alice", "wrong password")
-        assert answer.status == 401
+    assert (await sign_in(later, "alice", "wrong password")).status == 401
+
+
+@pytest.mark.parametrize("username, password", [("alice", "wrong password"), ("nobody", PASSWORD),
+                                                ("disabled", PASSWORD), ("alice", PASSWORD)])
+async def test_every_answer_costs_one_password_check_on_its_own_thread(
+        client: TestClient, store: CaseStore, monkeypatch: pytest.MonkeyPatch, username: str, password: str) -> None:
+    accounts.add_staff(store.engine, "disabled", "Dee Abled", LANCASTER, PASSWORD)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE handoff_staff SET active = false WHERE username = 'disabled'")
+    threads = []
+    real = accounts.verify_password
+
+    def counted(given: str, stored: str) -> bool:
+        threads.append(threading.current_thread().name)
+        return real(given, stored)
+
+    monkeypatch.setattr(accounts, "verify_password", counted)
+    answer = await sign_in(client, username, password)
+    assert answer.status == (303 if (username, password) == ("alice", PASSWORD) else 401)
+    assert len(threads) == 1 and threads[0].startswith("password-check")
 
 
 async def test_session_cookie_flags(client: TestClient) -> None:
@@ -503,3 +549,13 @@ async def test_reports_refuse_a_bad_period(client: TestClient) -> None:
     await sign_in(client, "alice")
     assert (await client.get("/staff/reports", params={"from": "yesterday"})).status == 400
     assert (await client.get("/staff/reports", params={"from": "2026-11-10", "to": "2026-11-01"})).status == 400
+
+
+@pytest.mark.parametrize("path", ["/staff/reports", "/staff/reports.csv", "/staff/reports/by_service.png"])
+@pytest.mark.parametrize("period", [{"to": "9999-12-31"}, {"from": "0001-01-01"}, {"to": "2028-01-01"},
+                                    {"from": "2025-01-01", "to": "2026-11-10"}, {"from": "1999-12-31"}])
+async def test_reports_refuse_a_period_out_of_bounds(client: TestClient, path: str, period: dict) -> None:
+    """The calendar's edges once gave 500s; a report covers at most a year."""
+    await sign_in(client, "max")
+    answer = await client.get(path, params=period)
+    assert answer.status == 400, await answer.text()

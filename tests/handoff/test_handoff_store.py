@@ -628,9 +628,10 @@ def test_list_cases_orders_high_first_then_oldest(store: CaseStore, clock: Clock
 
 
 def test_cases_between_is_half_open(store: CaseStore) -> None:
+    start = T0 - timedelta(days=2)  # cases are not made in the future
     for index, hours in enumerate((-1, 0, 5, 24)):
-        store.create_case(new_case(f"c{index}", created_at=T0 + timedelta(hours=hours)))
-    cases = store.cases_between(T0, T0 + timedelta(days=1))
+        store.create_case(new_case(f"c{index}", created_at=start + timedelta(hours=hours)))
+    cases = store.cases_between(start, start + timedelta(days=1))
     assert [case.conversation_id for case in cases] == ["c1", "c2"]
     with pytest.raises(InvalidCase):
         store.cases_between(datetime(2026, 11, 10), T0)
@@ -671,7 +672,8 @@ def test_purge_handles_more_than_one_batch(store: CaseStore, monkeypatch: pytest
 def test_settings_defaults_for_development() -> None:
     settings = HandoffSettings.from_env({})
     assert settings.api_token == DEVELOPMENT_TOKEN and not settings.production
-    assert (settings.retention_days, settings.lockout_attempts, settings.lockout_minutes) == (365, 5, 15)
+    assert (settings.retention_days, settings.signin_free_attempts, settings.signin_client_wait_minutes,
+            settings.signin_account_wait_seconds) == (365, 5, 15, 60)
     assert not settings.secure_cookies and not settings.can_text
     assert settings.handoff_url == "http://127.0.0.1:8090" and settings.port == 8090
     assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("council.db")
@@ -684,7 +686,7 @@ def test_settings_defaults_for_development() -> None:
         ({"COUNCIL_ENV": "production"}, "HANDOFF_API_TOKEN"),
         ({"COUNCIL_ENV": "production", "HANDOFF_API_TOKEN": DEVELOPMENT_TOKEN}, "HANDOFF_API_TOKEN"),
         ({"HANDOFF_RETENTION_DAYS": "a year"}, "HANDOFF_RETENTION_DAYS"),
-        ({"HANDOFF_LOCKOUT_ATTEMPTS": "0"}, "HANDOFF_LOCKOUT_ATTEMPTS"),
+        ({"HANDOFF_SIGNIN_FREE_ATTEMPTS": "0"}, "HANDOFF_SIGNIN_FREE_ATTEMPTS"),
         ({"HANDOFF_SECURE_COOKIES": "maybe"}, "HANDOFF_SECURE_COOKIES"),
         ({"HANDOFF_URL": "localhost:8090"}, "HANDOFF_URL"),
     ],

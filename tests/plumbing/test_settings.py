@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from council import clock
 from handoff.settings import HandoffSettings
 from plumbing import settings
 from plumbing.settings import SettingsError
@@ -16,9 +17,18 @@ from telephony_bridge.settings import Settings
     (None, False), ("", False), ("development", False), ("  Development ", False),
     ("production", True), ("PRODUCTION", True), ("prod", True), ("staging", True), ("dev", True), ("yes", True),
 ])
-def test_only_development_or_nothing_is_development(value: str | None, production: bool) -> None:
+def test_only_development_or_nothing_is_development(value: str | None, production: bool,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     env = {} if value is None else {"COUNCIL_ENV": value}
     assert settings.is_production(env) is production
+    # The clock reads the same switch (the domain cannot import plumbing):
+    # FAKE_NOW stops the clock on a developer's machine, never in production.
+    monkeypatch.setenv("FAKE_NOW", "2001-02-03T04:05:06")
+    if value is None:
+        monkeypatch.delenv("COUNCIL_ENV", raising=False)
+    else:
+        monkeypatch.setenv("COUNCIL_ENV", value)
+    assert (clock.now().year == 2001) is not production
 
 
 def test_a_misspelt_switch_refuses_the_development_defaults() -> None:
