@@ -1,6 +1,12 @@
 """The case API: JSON over HTTP for the bot's actions (and any other service).
 
-Every /api/ route needs `Authorization: Bearer <HANDOFF_API_TOKEN>`. Answers
+Every /api/ route needs a bearer token, and the token says who is asking.
+HANDOFF_API_TOKEN is the bot's: it makes cases and reads a case back by its
+reference. Listing cases and staff actions (claim, outcome, note) need
+HANDOFF_INTEGRATION_TOKEN, a contact-centre system's, which is unset by
+default: then staff act only on the staff pages, in a session of their own,
+and the bot's token cannot claim or close a case under anyone's name. Every
+read through the API leaves an audit row (api_read, api_list). Answers
 and errors are JSON; an error is {"error": "..."} (a 409 adds the current
 "case"). Domain errors become HTTP errors in one place, `_errors`. The
 callers retry through their outbox, so a fault is an honest 500, and a
@@ -122,19 +128,29 @@ def _answer(request: web.Request, exc: Exception) -> web.Response:
     return _error(500, "internal error")
 
 
-def _auth(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
-    expected = token.encode()
+BOT, INTEGRATION = "bot", "integration"
+CALLER = "handoff_api_caller"  # the request key: BOT or INTEGRATION
+
+
+def _auth(settings: HandoffSettings) -> Callable[..., Awaitable[web.StreamResponse]]:
+    tokens = [(settings.api_token.encode(), BOT)]
+    if settings.integration_token:
+        tokens.append((settings.integration_token.encode(), INTEGRATION))
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(PREFIX):
             return await handler(request)
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not given.strip():
+        offered = given.strip().encode()
+        # Every token compared, whichever matches, so timing tells nothing.
+        matched = [who for token, who in tokens if hmac.compare_digest(offered, token)]
+        if scheme.lower() != "bearer" or not offered:
             problem = "missing"
-        elif not hmac.compare_digest(given.strip().encode(), expected):
+        elif not matched:
             problem = "does not match"
         else:
+            request[CALLER] = matched[0]
             return await handler(request)
         # Neither the body nor the token offered is logged.
         log.warning("bearer token %s", problem, extra={"path": request.path, "status": 401})
@@ -148,7 +164,25 @@ def middlewares(settings: HandoffSettings,
     """Measuring and logging outermost (every answer counted, under the
     caller's X-Request-Id), then errors, so a refused token is answered as
     JSON too."""
-    return [observability.middleware(metrics, log), _errors, _auth(settings.api_token)]
+    return [observability.middleware(metrics, log), _errors, _auth(settings)]
+
+
+def _integration_only(handler: Handler) -> Handler:
+    """Listing and staff actions: not for the bot's token (see the module's docstring)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        if request.get(CALLER) != INTEGRATION:
+            log.warning("staff action refused to the bot's token", extra={"path": request.path, "status": 403})
+            raise ApiError(403, "this token makes and reads cases; staff act on the staff pages")
+        return await handler(request)
+
+    return wrapped
+
+
+async def _audit_read(request: web.Request, action: str, reference: str | None = None,
+                      detail: dict[str, Any] | None = None) -> None:
+    await _run(request.app[STORE].record_access, f"api:{request[CALLER]}", action, reference, detail)
 
 
 # --- reading requests --------------------------------------------------------
@@ -283,9 +317,12 @@ async def create_case(request: web.Request) -> web.Response:
 
 
 async def get_case(request: web.Request) -> web.Response:
-    return _case(await _run(request.app[STORE].get, _reference(request)))
+    case = await _run(request.app[STORE].get, _reference(request))
+    await _audit_read(request, "api_read", case.reference)
+    return _case(case)
 
 
+@_integration_only
 async def list_cases(request: web.Request) -> web.Response:
     query = request.query
     priority = query.get("priority") or None
@@ -297,9 +334,11 @@ async def list_cases(request: web.Request) -> web.Response:
         service=query.get("service") or None, limit=_whole(query, "limit", 100, 1, MAX_LIST),
         offset=_whole(query, "offset", 0, 0, 10**9),
     )
+    await _audit_read(request, "api_list", None, {"count": len(cases)})
     return web.json_response({"cases": [case.as_dict() for case in cases]})
 
 
+@_integration_only
 async def claim(request: web.Request) -> web.Response:
     reference = _reference(request)
     staff = _staff(await _json_object(request))
@@ -308,6 +347,7 @@ async def claim(request: web.Request) -> web.Response:
     return _case(case)
 
 
+@_integration_only
 async def outcome(request: web.Request) -> web.Response:
     reference = _reference(request)
     body = await _json_object(request)
@@ -318,6 +358,7 @@ async def outcome(request: web.Request) -> web.Response:
     return _case(case)
 
 
+@_integration_only
 async def add_note(request: web.Request) -> web.Response:
     reference = _reference(request)
     body = await _json_object(request)

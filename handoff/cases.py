@@ -27,6 +27,9 @@ PRIORITIES: tuple[str, ...] = ("high", "normal")
 STATUSES: tuple[str, ...] = ("open", "claimed", "resolved", "closed_no_contact")
 WHO: tuple[str, ...] = ("caller", "bot")
 FINISHED: tuple[str, ...] = ("resolved", "closed_no_contact")
+# Reads that leave an audit row (CaseStore.record_access): a case shown on
+# the staff pages, a search, a CSV export, and the API's reads.
+ACCESS_ACTIONS: tuple[str, ...] = ("view_case", "search", "export", "api_read", "api_list")
 
 MAX_TURNS = 500
 MAX_TRANSCRIPT_CHARS = 200_000

@@ -225,9 +225,9 @@ def summarise(cases: Sequence[Case], start: datetime, end: datetime,
 
 
 def case_report(store: CaseStore, start: datetime, end: datetime,
-                catalogue: Catalogue | None = None) -> CaseReport:
-    """The figures over cases created in [start, end)."""
-    return summarise(store.cases_between(start, end), start, end, catalogue or store.catalogue)
+                catalogue: Catalogue | None = None, centre: str | None = None) -> CaseReport:
+    """The figures over cases created in [start, end) (at one centre, when given)."""
+    return summarise(store.cases_between(start, end, centre), start, end, catalogue or store.catalogue)
 
 
 # --- CSV ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Mapping
 from plumbing.paths import VAR_DIR
 from plumbing.settings import (
     DEVELOPMENT_HANDOFF_TOKEN,
+    DEVELOPMENT_TOKENS,
     SettingsError,
     database_url,
     flag,
@@ -37,6 +38,7 @@ DEVELOPMENT_TOKEN = DEVELOPMENT_HANDOFF_TOKEN
 class HandoffSettings:
     database_url: str
     api_token: str = field(repr=False)
+    integration_token: str | None = field(default=None, repr=False)
     production: bool = False
     retention_days: int = 365
     signin_free_attempts: int = 5
@@ -68,9 +70,14 @@ class HandoffSettings:
         token = secret(env, "HANDOFF_API_TOKEN", production, DEVELOPMENT_TOKEN,
                        "the bearer token the bot uses for the case API")
         outbox = text(env, "HANDOFF_OUTBOX")
+        integration = text(env, "HANDOFF_INTEGRATION_TOKEN")
+        if integration is not None and (integration == token or (production and integration in DEVELOPMENT_TOKENS)):
+            raise SettingsError("HANDOFF_INTEGRATION_TOKEN must be a secret of its own, not the bot's token "
+                                "or a development one")
         return cls(
             database_url=database_url(env),
             api_token=token,
+            integration_token=integration,
             production=production,
             retention_days=whole(env, "HANDOFF_RETENTION_DAYS", 365, 1, 36500),
             signin_free_attempts=whole(env, "HANDOFF_SIGNIN_FREE_ATTEMPTS", 5, 1, 100),

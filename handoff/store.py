@@ -30,6 +30,7 @@ from handoff import db
 from handoff.case_intake import conflict, note_text, prepare
 from handoff.case_rows import CHUNK, cases_of, change, loads, row_by_id, row_by_reference, summary, write_audit
 from handoff.cases import (
+    ACCESS_ACTIONS,
     MAX_LIST,
     OUTCOMES,
     PRIORITIES,
@@ -198,14 +199,17 @@ class CaseStore:
         with self._engine.begin() as conn:
             return cases_of(conn, conn.execute(statement).all())
 
-    def cases_between(self, start: datetime, end: datetime) -> list[Case]:
-        """Cases created in [start, end), oldest first (for reports)."""
+    def cases_between(self, start: datetime, end: datetime, centre: str | None = None) -> list[Case]:
+        """Cases created in [start, end), oldest first (for reports); only
+        one centre's when `centre` is given."""
         start, end = checked_moment("start", start), checked_moment("end", end)
         statement = (
             select(db.cases)
             .where(db.cases.c.created_at >= start, db.cases.c.created_at < end)
             .order_by(db.cases.c.created_at, db.cases.c.id)
         )
+        if centre is not None:
+            statement = statement.where(db.cases.c.centre == centre)
         with self._engine.begin() as conn:
             return cases_of(conn, conn.execute(statement).all())
 
@@ -221,6 +225,35 @@ class CaseStore:
             {"at": r.at, "actor": r.actor, "action": r.action, "before": loads(r.before), "after": loads(r.after)}
             for r in rows
         ]
+
+    def record_access(self, actor: str, action: str, reference: str | None = None,
+                      detail: dict[str, Any] | None = None) -> None:
+        """An audit row for a read: a case's transcript shown or sent, a
+        search, an export. `reference` ties it to a case when there is one
+        (an unknown reference is recorded without). `detail` must hold no
+        personal data (a period, a count, whether a search found a case)."""
+        actor = checked_actor(actor)
+        if action not in ACCESS_ACTIONS:
+            raise InvalidCase("action", f"must be one of {', '.join(ACCESS_ACTIONS)}")
+        with self._engine.begin() as conn:
+            case_id = None
+            if reference is not None:
+                case_id = conn.execute(select(db.cases.c.id).where(db.cases.c.reference == reference)).scalar()
+            write_audit(conn, case_id, self.now(), actor, action, None, detail)
+
+    def accesses(self, since: datetime, actions: Sequence[str] = ACCESS_ACTIONS) -> list[dict]:
+        """Read rows from `since`, oldest first: {at, actor, action, reference, detail}."""
+        since = checked_moment("since", since)
+        statement = (
+            select(db.audit, db.cases.c.reference)
+            .select_from(db.audit.outerjoin(db.cases, db.audit.c.case_id == db.cases.c.id))
+            .where(db.audit.c.at >= since, db.audit.c.action.in_(list(actions)))
+            .order_by(db.audit.c.id)
+        )
+        with self._engine.begin() as conn:
+            rows = conn.execute(statement).all()
+        return [{"at": r.at, "actor": r.actor, "action": r.action, "reference": r.reference,
+                 "detail": loads(r.after)} for r in rows]
 
     def reveal_number(self, reference: str, actor: str) -> str | None:
         """The caller's full number (E.164), or None when there is none. Every

@@ -444,6 +444,13 @@ class AsyncCallLog:
     def _write(self, method: str, args: tuple[Any, ...]) -> Any:
         try:
             return getattr(self._log, method)(*args)
+        except ValueError as refused:
+            # A value the call log will not store (a crafted CallStatus, say):
+            # not a fault of the database, and no stack trace for it. The
+            # messages name the field, never the value.
+            self._on_dropped(method, "refused")
+            log.warning("call log refused a value", extra={"event": method, "why": str(refused)[:120]})
+            return None
         except Exception:  # noqa: BLE001 - the call must go on whatever the database does
             self._on_dropped(method, "failed")
             log.exception("call log write failed", extra={"call": args[0] if args else None, "event": method})

@@ -82,8 +82,11 @@ def create_audits(database_url: str) -> int:
 def service_env(database_url: str, scratch: Path) -> dict[str, str]:
     # Twilio blanked: the service logs the texts it would send and sends none.
     # COUNCIL_ENV blanked: a production setting inherited from the shell
-    # would refuse the bench's token.
-    return {"DATABASE_URL": database_url, "HANDOFF_API_TOKEN": BENCH_TOKEN, "COUNCIL_ENV": "",
+    # would refuse the bench's token. The bench claims and records outcomes
+    # through the API, which takes a contact-centre system's token (the
+    # bot's makes and reads cases only): the bench's is that one.
+    return {"DATABASE_URL": database_url, "HANDOFF_API_TOKEN": "bench-bot-token-not-used-0123456789",
+            "HANDOFF_INTEGRATION_TOKEN": BENCH_TOKEN, "COUNCIL_ENV": "",
             "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_FROM_NUMBER": "",
             "HANDOFF_OUTBOX": str(scratch / "outbox.db"), "PYTHONPATH": str(ROOT), "FAKE_NOW": ""}
 

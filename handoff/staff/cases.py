@@ -26,6 +26,7 @@ from handoff.staff.common import (
     REASON_LABELS,
     STAFF_KEY,
     STATUS_LABELS,
+    audit_access,
     case_store,
     catalogue_of,
     centre_name,
@@ -181,6 +182,7 @@ async def case_view(request: web.Request) -> web.StreamResponse:
     found = await _load(request)
     if isinstance(found, web.Response):
         return found
+    await audit_access(request, "view_case", found.reference)
     return await _case_page(request, found)
 
 
@@ -277,6 +279,7 @@ async def search(request: web.Request) -> web.StreamResponse:
     if not typed:
         return render(request, "search.html", {"typed": "", "error": None})
     reference = references.normalise(typed)
+    await audit_access(request, "search", reference, {"valid": reference is not None})
     if reference is None:
         return render(request, "search.html", {"typed": typed, "error": (
             f"“{typed}” is not a valid reference. References look like LAN-7K3-Q9X; check each character.")},

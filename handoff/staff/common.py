@@ -60,6 +60,7 @@ PRIORITY_LABELS = {"high": "High priority", "normal": "Normal"}
 ACTION_LABELS = {
     "create": "Case created", "claim": "Claimed", "outcome": "Outcome recorded", "note": "Note added",
     "reveal_number": "Phone number shown", "purge_transcript": "Transcript removed (retention period)",
+    "view_case": "Case viewed", "search": "Found by a search", "api_read": "Read through the API",
 }
 DONE_MESSAGES = {
     "claimed": "You have claimed this case.",
@@ -171,6 +172,22 @@ def waited(since: datetime | None, until: datetime | None = None) -> str:
     if since is None:
         return ""
     return duration(((until or clock.now()) - since).total_seconds() / 60)
+
+
+async def audit_access(request: web.Request, action: str, reference: str | None = None,
+                       detail: Mapping[str, Any] | None = None) -> None:
+    """An audit row for what the signed-in member of staff just read."""
+    staff: accounts.Staff = request[STAFF_KEY]
+    await in_thread(case_store(request).record_access, f"staff:{staff.username}", action, reference,
+                    dict(detail) if detail else None)
+
+
+def report_centre(staff: accounts.Staff, asked: str | None) -> str | None:
+    """The centre a report covers: a member of staff's own, always; for a
+    manager the one asked for, or every centre (None)."""
+    if not staff.is_manager:
+        return staff.centre
+    return asked or None
 
 
 def may_see(staff: accounts.Staff, case: Case) -> bool:

@@ -13,13 +13,18 @@ from aiohttp import web
 from council import clock
 from handoff.staff.common import (
     REPORT_DAYS,
+    STAFF_KEY,
     Handler,
+    audit_access,
     case_store,
+    catalogue_of,
+    centre_name,
     duration,
     error_page,
     in_thread,
     login_required,
     render,
+    report_centre,
 )
 from handoff.store import CaseStore
 
@@ -38,13 +43,18 @@ def _period(request: web.Request) -> tuple[date, date]:
     except ValueError:
         raise ValueError(f"“to” must be a date like {today.isoformat()}") from None
     try:
-        first = date.fromisoformat(raw_from) if raw_from else last - timedelta(days=REPORT_DAYS - 1)
+        first = date.fromisoformat(raw_from) if raw_from else None
     except ValueError:
         raise ValueError(f"“from” must be a date like {today.isoformat()}") from None
+    # Bounds before any arithmetic: a day at the calendar's edge ("to" of
+    # 0001-01-01 less 30 days) cannot be computed with.
+    latest = today + timedelta(days=MAX_REPORT_DAYS)
+    if not EARLIEST_DAY <= last <= latest or (first is not None and not EARLIEST_DAY <= first <= latest):
+        raise ValueError(f"the dates must be between {EARLIEST_DAY.isoformat()} and a year from today")
+    if first is None:
+        first = max(last - timedelta(days=REPORT_DAYS - 1), EARLIEST_DAY)
     if first > last:
         raise ValueError("“from” must not be after “to”")
-    if first < EARLIEST_DAY or last > today + timedelta(days=MAX_REPORT_DAYS):
-        raise ValueError(f"the dates must be between {EARLIEST_DAY.isoformat()} and a year from today")
     if (last - first).days >= MAX_REPORT_DAYS:
         raise ValueError(f"a report covers at most {MAX_REPORT_DAYS} days")
     return first, last
@@ -56,26 +66,26 @@ def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
             datetime.combine(last + timedelta(days=1), time(0), tzinfo=clock.LONDON))
 
 
-def _report_query(first: date, last: date) -> str:
-    return urlencode({"from": first.isoformat(), "to": last.isoformat()})
+def _report_query(first: date, last: date, centre: str | None) -> str:
+    return urlencode({"from": first.isoformat(), "to": last.isoformat(), **({"centre": centre} if centre else {})})
 
 
-def _build_report(store: CaseStore, start: datetime, end: datetime) -> Any:
+def _build_report(store: CaseStore, start: datetime, end: datetime, centre: str | None) -> Any:
     from handoff import reports  # matplotlib and friends load only when a report is asked for
 
-    return reports.case_report(store, start, end)
+    return reports.case_report(store, start, end, centre=centre)
 
 
-def _report_chart(store: CaseStore, start: datetime, end: datetime, name: str) -> bytes:
+def _report_chart(store: CaseStore, start: datetime, end: datetime, centre: str | None, name: str) -> bytes:
     from handoff import report_charts, reports  # the charts use no pyplot state: threads may draw at once
 
-    return report_charts.chart(reports.case_report(store, start, end), name)
+    return report_charts.chart(reports.case_report(store, start, end, centre=centre), name)
 
 
-def _csv(store: CaseStore, start: datetime, end: datetime) -> str:
+def _csv(store: CaseStore, start: datetime, end: datetime, centre: str | None) -> str:
     from handoff import reports
 
-    return reports.to_csv(store.cases_between(start, end))
+    return reports.to_csv(store.cases_between(start, end, centre))
 
 
 REPORT_FIGURES = (
@@ -110,17 +120,28 @@ def _figures(data: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tuple
     return singles, tables
 
 
-def _for_period(handler: Callable[[web.Request, date, date], Awaitable[web.StreamResponse]]) -> Handler:
-    """Report handlers get the period of the query (its first and last day),
-    or the visitor a 400 page naming what is wrong with it."""
+def _centre(request: web.Request) -> str | None:
+    """The centre the report covers (report_centre); ValueError for an unknown one."""
+    asked = request.query.get("centre", "").strip() or None
+    if asked is not None and asked not in catalogue_of(request).centres:
+        raise ValueError("“centre” is not one of the centres")
+    return report_centre(request[STAFF_KEY], asked)
+
+
+def _for_period(handler: Callable[[web.Request, date, date, str | None], Awaitable[web.StreamResponse]]
+                ) -> Handler:
+    """Report handlers get the period of the query (its first and last day)
+    and the centre it covers (None: every centre, for a manager), or the
+    visitor a 400 page naming what is wrong with them."""
 
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             first, last = _period(request)
+            centre = _centre(request)
         except ValueError as bad:
             return error_page(request, 400, "Report period not understood", str(bad))
-        return await handler(request, first, last)
+        return await handler(request, first, last, centre)
 
     return wrapped
 
@@ -133,29 +154,34 @@ def _chart_names() -> tuple[str, ...]:
 
 @login_required
 @_for_period
-async def report_page(request: web.Request, first: date, last: date) -> web.StreamResponse:
-    report = await in_thread(_build_report, case_store(request), *_bounds(first, last))
+async def report_page(request: web.Request, first: date, last: date, centre: str | None) -> web.StreamResponse:
+    report = await in_thread(_build_report, case_store(request), *_bounds(first, last), centre)
     singles, tables = _figures(report.as_dict())
-    query = _report_query(first, last)
+    query = _report_query(first, last, centre)
+    centres = catalogue_of(request).centres
     return render(request, "reports.html", {
         "first": first.isoformat(), "last": last.isoformat(), "singles": singles, "tables": tables,
+        "chosen": centre or "", "where": centre_name(request, centre) if centre else "every centre",
+        "centres": [(key, value.name) for key, value in centres.items()],
         "query": query, "charts": [(name, name.removeprefix("by_").replace("_", " ")) for name in _chart_names()],
     })
 
 
 @login_required
 @_for_period
-async def report_csv(request: web.Request, first: date, last: date) -> web.StreamResponse:
-    text = await in_thread(_csv, case_store(request), *_bounds(first, last))
+async def report_csv(request: web.Request, first: date, last: date, centre: str | None) -> web.StreamResponse:
+    text = await in_thread(_csv, case_store(request), *_bounds(first, last), centre)
+    await audit_access(request, "export", None, {"from": first.isoformat(), "to": last.isoformat(),
+                                                 "centre": centre or "all", "rows": text.count("\r\n") - 1})
     return web.Response(text=text, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="handoff-cases-{first.isoformat()}-to-{last.isoformat()}.csv"'})
 
 
 @login_required
 @_for_period
-async def report_chart(request: web.Request, first: date, last: date) -> web.StreamResponse:
+async def report_chart(request: web.Request, first: date, last: date, centre: str | None) -> web.StreamResponse:
     name = request.match_info["chart"]
     if name not in _chart_names():  # each <img> asks for one chart: draw only that one
         return error_page(request, 404, "No such chart", "There is no chart by that name.")
-    png = await in_thread(_report_chart, case_store(request), *_bounds(first, last), name)
+    png = await in_thread(_report_chart, case_store(request), *_bounds(first, last), centre, name)
     return web.Response(body=png, content_type="image/png")

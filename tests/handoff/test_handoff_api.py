@@ -22,7 +22,9 @@ from handoff.store import CaseStore
 from plumbing import masking
 from tests.handoff.test_handoff_notify import SID, FakeTwilio
 
-TOKEN = "test-token-" + "x" * 20
+TOKEN = "test-token-" + "x" * 20  # the bot's
+STAFF_SYSTEM = "staff-system-token-" + "y" * 20  # a contact-centre system's (HANDOFF_INTEGRATION_TOKEN)
+STAFF_ACTIONS = ("/claim", "/outcome", "/notes")
 MOBILE = "+447700900123"
 MOBILE_DIGITS = "7700900123"
 CARD = "4111 1111 1111 1111"
@@ -38,7 +40,7 @@ def twilio() -> FakeTwilio:
 
 @pytest.fixture
 async def client(database_url: str, store: CaseStore, twilio: FakeTwilio) -> AsyncIterator[TestClient]:
-    settings = HandoffSettings(database_url=database_url, api_token=TOKEN,
+    settings = HandoffSettings(database_url=database_url, api_token=TOKEN, integration_token=STAFF_SYSTEM,
                                twilio_account_sid=SID, twilio_auth_token="secret",
                                twilio_from_number="+441632960999")
     test_client = TestClient(TestServer(init_app(settings, store=store, twilio_http=twilio)))
@@ -54,9 +56,18 @@ def auth(token: str = TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def call(client: TestClient, method: str, path: str, body: Any = None, *, token: str | None = TOKEN,
+def token_for(method: str, path: str) -> str:
+    """The token a well-behaved caller uses: the bot's to make and read cases,
+    the contact-centre system's to list them and act on them."""
+    listing = method == "GET" and path.split("?")[0] == "/api/cases"
+    return STAFF_SYSTEM if listing or path.endswith(STAFF_ACTIONS) else TOKEN
+
+
+async def call(client: TestClient, method: str, path: str, body: Any = None, *, token: str | None = "",
                raw: bytes | None = None) -> tuple[int, dict[str, Any], str]:
-    """(status, JSON answer, raw text of the answer)."""
+    """(status, JSON answer, raw text of the answer); `token` None sends none."""
+    if token == "":
+        token = token_for(method, path)
     headers = auth(token) if token is not None else {}
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     if data is not None:
@@ -457,3 +468,49 @@ async def test_an_app_that_opens_its_own_store(database_url: str) -> None:
         case = await create(own)
         status, answer, _ = await call(own, "GET", f"/api/cases/{case['reference']}")
         assert status == 200 and answer["case"]["reference"] == case["reference"]
+
+
+# --- who may do what through the API ------------------------------------------
+
+
+@pytest.mark.parametrize("method, suffix, body", [
+    ("GET", "", None), ("POST", "/claim", {"staff": "alice"}),
+    ("POST", "/outcome", {"staff": "alice", "outcome": "resolved_at_desk"}),
+    ("POST", "/notes", {"staff": "alice", "text": "called back"})])
+async def test_the_bots_token_cannot_list_or_act_as_staff(client: TestClient, store: CaseStore, method: str,
+                                                         suffix: str, body: Any) -> None:
+    ref = (await create(client))["reference"]
+    path = "/api/cases" if method == "GET" else f"/api/cases/{ref}{suffix}"
+    status, answer, _ = await call(client, method, path, body, token=TOKEN)
+    assert status == 403 and "staff pages" in answer["error"]
+    case = store.get(ref)
+    assert (case.status, case.claimed_by, tuple(case.notes)) == ("open", None, ())
+    assert [row["action"] for row in store.audit(ref)] == ["create"]
+
+
+async def test_without_an_integration_token_no_token_acts_as_staff(database_url: str, store: CaseStore) -> None:
+    settings = HandoffSettings(database_url=database_url, api_token=TOKEN)
+    async with TestClient(TestServer(init_app(settings, store=store))) as bare:
+        ref = (await create(bare))["reference"]
+        for token in (TOKEN, STAFF_SYSTEM):
+            status, _, _ = await call(bare, "POST", f"/api/cases/{ref}/claim", {"staff": "alice"}, token=token)
+            assert status in (401, 403)
+        assert store.get(ref).status == "open"
+
+
+async def test_every_read_through_the_api_is_audited(client: TestClient, store: CaseStore) -> None:
+    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    ref = (await create(client))["reference"]
+    assert (await call(client, "GET", f"/api/cases/{ref}"))[0] == 200
+    assert (await call(client, "GET", "/api/cases?status=open"))[0] == 200
+    rows = [(r["actor"], r["action"], r["reference"], r["detail"]) for r in store.accesses(since)]
+    assert rows == [("api:bot", "api_read", ref, None), ("api:integration", "api_list", None, {"count": 1})]
+    assert [row["action"] for row in store.audit(ref)] == ["create", "api_read"]
+
+
+def test_the_integration_token_must_be_a_secret_of_its_own() -> None:
+    from plumbing.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="HANDOFF_INTEGRATION_TOKEN"):
+        HandoffSettings.from_env({"HANDOFF_API_TOKEN": TOKEN, "HANDOFF_INTEGRATION_TOKEN": TOKEN})
+    assert HandoffSettings.from_env({}).integration_token is None

@@ -545,6 +545,43 @@ async def test_reports_page_csv_and_charts(client: TestClient, store: CaseStore)
     assert (await client.get("/staff/reports/nothing.png")).status == 404
 
 
+async def test_reports_cover_the_staff_members_own_centre_unless_a_manager(new_client: ClientFactory,
+                                                                           store: CaseStore) -> None:
+    lancaster = make_case(store, postcode="LA1 1AA")
+    morecambe = make_case(store, postcode="LA4 5AF")
+    alice = await signed_in(new_client, "alice")  # Lancaster Town Hall
+    for params in ({}, {"centre": MORECAMBE}):  # asking for another centre changes nothing
+        body = await (await alice.get("/staff/reports.csv", params=params)).text()
+        assert lancaster.reference in body and morecambe.reference not in body
+    page = await (await alice.get("/staff/reports")).text()
+    assert "Lancaster Town Hall" in page and 'name="centre"' not in page
+    manager = await signed_in(new_client, "max")
+    everything = await (await manager.get("/staff/reports.csv")).text()
+    assert lancaster.reference in everything and morecambe.reference in everything
+    chosen = await (await manager.get("/staff/reports.csv", params={"centre": MORECAMBE})).text()
+    assert morecambe.reference in chosen and lancaster.reference not in chosen
+    assert (await manager.get("/staff/reports", params={"centre": "atlantis"})).status == 400
+
+
+async def test_views_searches_and_exports_leave_audit_rows(client: TestClient, store: CaseStore) -> None:
+    since = NOW - timedelta(minutes=1)
+    case = make_case(store)
+    await sign_in(client, "alice")
+    assert (await client.get(f"/staff/cases/{case.reference}")).status == 200
+    assert (await client.get("/staff/search", params={"reference": case.reference}, allow_redirects=False)).status == 303
+    assert (await client.get("/staff/search", params={"reference": "not one"})).status == 404
+    assert (await client.get("/staff/reports.csv", params={"from": "2026-11-01", "to": "2026-11-10"})).status == 200
+    rows = [(r["actor"], r["action"], r["reference"], r["detail"]) for r in store.accesses(since)]
+    assert rows == [
+        ("staff:alice", "view_case", case.reference, None),
+        ("staff:alice", "search", case.reference, {"valid": True}),
+        ("staff:alice", "search", None, {"valid": False}),
+        ("staff:alice", "export", None, {"from": "2026-11-01", "to": "2026-11-10", "centre": LANCASTER, "rows": 1}),
+    ]
+    history = await (await client.get(f"/staff/cases/{case.reference}")).text()
+    assert "Case viewed" in history
+
+
 async def test_reports_refuse_a_bad_period(client: TestClient) -> None:
     await sign_in(client, "alice")
     assert (await client.get("/staff/reports", params={"from": "yesterday"})).status == 400
@@ -552,7 +589,8 @@ async def test_reports_refuse_a_bad_period(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("path", ["/staff/reports", "/staff/reports.csv", "/staff/reports/by_service.png"])
-@pytest.mark.parametrize("period", [{"to": "9999-12-31"}, {"from": "0001-01-01"}, {"to": "2028-01-01"},
+@pytest.mark.parametrize("period", [{"to": "9999-12-31"}, {"from": "0001-01-01"}, {"to": "0001-01-01"},
+                                    {"to": "2028-01-01"},
                                     {"from": "2025-01-01", "to": "2026-11-10"}, {"from": "1999-12-31"}])
 async def test_reports_refuse_a_period_out_of_bounds(client: TestClient, path: str, period: dict) -> None:
     """The calendar's edges once gave 500s; a report covers at most a year."""
