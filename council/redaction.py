@@ -1,4 +1,5 @@
-"""Payment details taken out of what citizens said, before anything is stored.
+"""Payment and personal details taken out of what citizens said, before
+anything is stored.
 
 A caller stuck with the bot sometimes reads out a card number, a sort code,
 an account number or a card's security code. `redact(text)` replaces each
@@ -15,9 +16,15 @@ What is removed:
 - account numbers: eight digits shortly after account / acc / acct / a/c;
 - security codes: three or four digits right after "security code", "CVV",
   "CVC", "CV2" or "... on the back".
+- National Insurance numbers, e-mail addresses and dates of birth
+  (council.personal_details says how each is recognised).
 Telephone numbers (01632 960101), postcodes (LA1 1PJ), case references
-(LAN-7K3-Q9X), dates with slashes and amounts survive. Applying it twice
+(LAN-7K3-Q9X), this century's dates and amounts survive. Applying it twice
 changes nothing more.
+
+`redact_turns(texts)` does the same over consecutive turns of one person,
+so a card number read out across two messages ("4111 1111", then "1111
+1111") is found although neither half is a card number on its own.
 """
 
 from __future__ import annotations
@@ -26,10 +33,14 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
+from council import personal_details
+from council.personal_details import DATE_OF_BIRTH, EMAIL, NI_NUMBER
+
 CARD = "[card number removed]"
 SORT_CODE = "[sort code removed]"
 ACCOUNT = "[account number removed]"
 SECURITY_CODE = "[security code removed]"
+MARKERS = (CARD, SORT_CODE, ACCOUNT, SECURITY_CODE, NI_NUMBER, EMAIL, DATE_OF_BIRTH)
 
 _UNITS = {
     "zero": "0", "oh": "0", "o": "0", "nought": "0", "nil": "0", "one": "1", "two": "2", "three": "3",
@@ -60,7 +71,7 @@ _TOKEN = re.compile(
 # What may stand between the parts of one number: spaces, a comma (speech
 # recognition puts them between groups), a dash.
 _SEPARATOR = re.compile(r"[ \t]*[,\-\u2013]?[ \t]*")
-_MARKER = re.compile(r"\[(?:card number|sort code|account number|security code) removed\]")
+_MARKER = re.compile("|".join(re.escape(marker) for marker in MARKERS), re.IGNORECASE)
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:/[a-z]+)?")
 # A full stop ends a sentence, except after the abbreviations people put
 # before an account number ("acc no. 12345678").
@@ -70,6 +81,7 @@ _CONTEXT_WORDS = 6
 _CARD_CONTEXT = re.compile(r"\bcard\b")
 _SORT_CODE_CONTEXT = re.compile(r"\bsort ?codes?\b|\bsortcodes?\b")
 _ACCOUNT_CONTEXT = re.compile(r"\b(?:account|acc|acct|a/c)\b")
+_NI_CONTEXT = re.compile(r"\b(?:national insurance|ni|nino|n i)\b")
 # The code must follow its trigger closely ("security code is 123"): three
 # digits are too common ("3 bins") to remove on a loose hint.
 _SECURITY_CONTEXT = re.compile(
@@ -186,6 +198,8 @@ def _classify(groups: list[_Group], context: str) -> str | None:
     count = len(digits)
     if 13 <= count <= 19 and (_luhn(digits) or _CARD_CONTEXT.search(context)):
         return CARD
+    if count == 6 and _NI_CONTEXT.search(context):
+        return NI_NUMBER
     if count == 6:
         typed_pairs = len(groups) == 3 and all(g.typed and len(g.digits) == 2 for g in groups)
         if typed_pairs or _SORT_CODE_CONTEXT.search(context):
@@ -218,15 +232,54 @@ def _spans(groups: list[_Group], context: str) -> list[tuple[int, int, str]]:
     return spans + _whole(groups[done:], context)
 
 
-def redact(text: str) -> str:
-    """`text` with card numbers, sort codes, account numbers and security
-    codes replaced by markers; everything else kept as it was."""
+def spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, marker) for everything `redact` replaces, in order, none
+    overlapping: personal details first, then payment details outside them."""
     if not text:
-        return text
+        return []
+    found = personal_details.spans(text)
     context = _Context(text)
-    spans: list[tuple[int, int, str]] = []
     for groups in _runs(text):
-        spans.extend(_spans(groups, context.before(groups[0].start)))
-    for start, end, marker in reversed(spans):
+        for start, end, marker in _spans(groups, context.before(groups[0].start)):
+            if not any(start < e and s < end for s, e, _ in found):
+                found.append((start, end, marker))
+    return sorted(found)
+
+
+def redact(text: str) -> str:
+    """`text` with card numbers, sort codes, account numbers, security codes,
+    National Insurance numbers, e-mail addresses and dates of birth replaced
+    by markers; everything else kept as it was."""
+    for start, end, marker in reversed(spans(text)):
         text = text[:start] + marker + text[end:]
     return text
+
+
+_JOIN = " "
+
+
+def redact_turns(texts: list[str]) -> list[str]:
+    """Each of `texts` (consecutive turns of one person) redacted as if they
+    were one message: a detail split across turns is replaced by its marker
+    in the turn where it starts and removed from the turns it runs on into.
+    Each turn is also redacted on its own, so nothing found alone is missed."""
+    if len(texts) < 2:
+        return [redact(text) for text in texts]
+    starts, offset = [], 0
+    for text in texts:
+        starts.append(offset)
+        offset += len(text) + len(_JOIN)
+    edits: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+    for start, end, marker in spans(_JOIN.join(texts)):
+        first = True
+        for index, text in enumerate(texts):
+            low, high = max(start, starts[index]), min(end, starts[index] + len(text))
+            if low < high:
+                edits[index].append((low - starts[index], high - starts[index], marker if first else ""))
+                first = False
+    out = []
+    for text, changes in zip(texts, edits):
+        for low, high, marker in reversed(changes):
+            text = text[:low] + marker + text[high:]
+        out.append(redact(" ".join(text.split()) if changes else text))
+    return out

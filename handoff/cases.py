@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from council.phones import to_e164
-from council.redaction import redact
+from council.redaction import redact, redact_turns
 from plumbing.masking import mask
 
 OUTCOMES: tuple[str, ...] = (
@@ -190,7 +190,15 @@ def checked_transcript(raw: Any) -> list[dict[str, str]]:
         total += len(turn["text"])
         if total > MAX_TRANSCRIPT_CHARS:
             raise InvalidCase("transcript", f"must hold at most {MAX_TRANSCRIPT_CHARS} characters")
-        turns.append({"who": turn["who"], "text": redact(turn["text"])})
+        turns.append({"who": turn["who"], "text": turn["text"]})
+    # The caller's turns redacted as one run of speech, so a card number read
+    # out over two turns (with the bot's "sorry?" between) is found too.
+    said = [index for index, turn in enumerate(turns) if turn["who"] == "caller"]
+    for index, text in zip(said, redact_turns([turns[i]["text"] for i in said])):
+        turns[index]["text"] = text
+    for turn in turns:
+        if turn["who"] != "caller":
+            turn["text"] = redact(turn["text"])
     return turns
 
 

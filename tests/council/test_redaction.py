@@ -180,3 +180,46 @@ def test_redacting_twice_changes_nothing_more_on_random_text() -> None:
         said = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
         once = redact(said)
         assert redact(once) == once, said
+
+
+# --- personal details: National Insurance numbers, e-mail addresses, dates of birth ---
+
+
+@pytest.mark.parametrize("said, expected", [
+    ("my NI number is QQ 12 34 56 C", "my NI number is [National Insurance number removed]"),
+    ("qq123456c", "[National Insurance number removed]"),
+    ("q q 12 34 56 c is my number", "[National Insurance number removed] is my number"),
+    ("national insurance number one two three four five six c",
+     "national insurance number [National Insurance number removed] c"),
+    ("email me at jo.smith@example.com please", "email me at [email address removed] please"),
+    ("it's jo dot smith at gmail dot com", "it's [email address removed]"),
+    ("send it to bob at hotmail.co.uk", "send it to [email address removed]"),
+    ("I was born on 12/03/1956", "I was born on [date of birth removed]"),
+    ("date of birth the twelfth of march nineteen fifty six", "date of birth [date of birth removed]"),
+    ("his DOB is 3 Jan 2001", "his DOB is [date of birth removed]"),
+    ("mum was born March 12, 1948 and needs help", "mum was born [date of birth removed] and needs help"),
+    ("she's 84, 14th July 1942", "she's 84, [date of birth removed]"),
+])
+def test_personal_details_are_removed(said: str, expected: str) -> None:
+    assert redact(said) == expected
+    assert redact(expected) == expected
+
+
+@pytest.mark.parametrize("said", [
+    "I paid on 12/03/2026", "the bill dated 1 April 2025", "my sort code is 12-34-56",
+    "meet me at the town hall", "I was born in 1956 and lived here since", "I'm at home on 12 March",
+    "is 960101 the right number", "LA1 1PJ", "LAN-7K3-Q9X", "call 01632 960101",
+])
+def test_what_is_not_a_personal_detail_is_kept(said: str) -> None:
+    assert "removed]" not in redact(said) or "sort code" in said
+
+
+def test_a_detail_split_across_turns_is_found() -> None:
+    from council.redaction import redact_turns
+
+    assert redact_turns(["my card is 4111 1111", "1111 1111 ok"]) == ["my card is [card number removed]", "ok"]
+    assert redact_turns(["my account number is", "12345678"]) == ["my account number is", "[account number removed]"]
+    assert redact_turns(["QQ 12", "34 56 C"]) == ["[National Insurance number removed]", ""]
+    # Nothing across the turns: each turn as redact leaves it.
+    turns = ["4111 1111 1111 1111", "my bins", "LA1 1PJ"]
+    assert redact_turns(turns) == [redact(turn) for turn in turns]

@@ -386,6 +386,22 @@ async def test_a_card_number_in_a_transcript_comes_back_redacted(client: TestCli
     assert CARD not in text and CARD.replace(" ", "") not in text
 
 
+async def test_details_split_across_the_callers_turns_are_redacted(client: TestClient) -> None:
+    """A card number read out in two halves with the bot's "sorry?" between,
+    an e-mail address and a National Insurance number: none reaches the case."""
+    case = await create(client, transcript=[
+        {"who": "caller", "text": "my card is 4111 1111"}, {"who": "bot", "text": "Sorry, could you say that again?"},
+        {"who": "caller", "text": "1111 1111"}, {"who": "caller", "text": "email jo.smith@example.com"},
+        {"who": "caller", "text": "NI QQ 12 34 56 C"}])
+    status, _, text = await call(client, "GET", f"/api/cases/{case['reference']}")
+    assert status == 200
+    for detail in ("4111", "1111 1111", "jo.smith", "example.com", "QQ 12"):
+        assert detail not in text
+    assert [turn["text"] for turn in case["transcript"]] == [
+        "my card is [card number removed]", "Sorry, could you say that again?", "",
+        "email [email address removed]", "NI [National Insurance number removed]"]
+
+
 async def test_a_forty_digit_caller_is_masked_to_fit_its_column(client: TestClient, store: CaseStore) -> None:
     status, answer, _ = await call(client, "POST", "/api/cases", new_case(caller_number="1234567890" * 4))
     assert status == 201, answer

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.usefixtures("weekday_open")
 
 METRICS_TOKEN = "scrape-" + "m" * 24
 HANDOFF_TOKEN = "test-token-" + "h" * 20
+STAFF_SYSTEM_TOKEN = "staff-system-" + "s" * 20  # claims and outcomes through the API need it
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -129,7 +130,8 @@ async def test_bridge_health_fails_when_its_database_does(bridge: Bridge, tmp_pa
 async def handoff(tmp_path: Path) -> AsyncIterator[TestClient]:
     database = f"sqlite:///{tmp_path / 'cases.db'}"
     store = CaseStore(database)
-    config = HandoffSettings(database_url=database, api_token=HANDOFF_TOKEN, metrics_token=METRICS_TOKEN)
+    config = HandoffSettings(database_url=database, api_token=HANDOFF_TOKEN, metrics_token=METRICS_TOKEN,
+                             integration_token=STAFF_SYSTEM_TOKEN)
     client = TestClient(TestServer(init_handoff(config, store=store)))
     await client.start_server()
     yield client
@@ -150,10 +152,12 @@ async def test_handoff_metrics_count_cases_claims_outcomes_and_errors(handoff: T
         reference = (await response.json())["case"]["reference"]
     async with handoff.post("/api/cases", json=new_case("conv-metrics"), headers=auth) as response:
         assert response.status == 200  # the same case again: not counted twice
-    async with handoff.post(f"/api/cases/{reference}/claim", json={"staff": "alice"}, headers=auth) as response:
+    staff_system = {"Authorization": f"Bearer {STAFF_SYSTEM_TOKEN}"}
+    async with handoff.post(f"/api/cases/{reference}/claim", json={"staff": "alice"},
+                            headers=staff_system) as response:
         assert response.status == 200
     async with handoff.post(f"/api/cases/{reference}/outcome", json={"staff": "alice", "outcome": "resolved_at_desk"},
-                            headers=auth) as response:
+                            headers=staff_system) as response:
         assert response.status == 200
     async with handoff.get("/api/cases/LAN-NOT-REAL") as response:
         assert response.status == 401
