@@ -5,7 +5,6 @@ few hundred per target, derandomised so CI sees the same ones each run."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 import pytest

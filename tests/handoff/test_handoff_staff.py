@@ -568,7 +568,8 @@ async def test_views_searches_and_exports_leave_audit_rows(client: TestClient, s
     case = make_case(store)
     await sign_in(client, "alice")
     assert (await client.get(f"/staff/cases/{case.reference}")).status == 200
-    assert (await client.get("/staff/search", params={"reference": case.reference}, allow_redirects=False)).status == 303
+    found = await client.get("/staff/search", params={"reference": case.reference}, allow_redirects=False)
+    assert found.status == 303
     assert (await client.get("/staff/search", params={"reference": "not one"})).status == 404
     assert (await client.get("/staff/reports.csv", params={"from": "2026-11-01", "to": "2026-11-10"})).status == 200
     rows = [(r["actor"], r["action"], r["reference"], r["detail"]) for r in store.accesses(since)]
