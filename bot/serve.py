@@ -8,7 +8,8 @@ environment (under var/):
 
 - ACTION_SERVER_URL: the action server's webhook
   (default http://127.0.0.1:5055/webhook);
-- TRACKER_STORE_URL: an SQLAlchemy URL for Rasa's SQL tracker store, which
+- TRACKER_STORE_URL: an SQLAlchemy URL for Rasa's SQL tracker store (redacted
+  before storage: bot/redacting_tracker_store.py), which
   keeps every conversation (default sqlite:///var/tracker.db under the
   repository; `memory` keeps nothing);
 - LOCK_STORE_URL: empty for Rasa's in-memory lock store, or
@@ -43,6 +44,8 @@ from plumbing.paths import BOT_DIR, ROOT, VAR_DIR
 
 DEFAULT_ACTION_SERVER_URL = "http://127.0.0.1:5055/webhook"
 DEFAULT_TRACKER_STORE_URL = "sqlite:///var/tracker.db"
+# Rasa's SQL tracker store behind the privacy layer (bot/redacting_tracker_store.py).
+REDACTING_STORE = "bot.redacting_tracker_store.RedactingSQLTrackerStore"
 MEMORY = "memory"
 CREDENTIALS = BOT_DIR / "credentials.yml"
 # What the endpoints file names instead of the passwords themselves.
@@ -83,8 +86,8 @@ def tracker_store(url: str, root: Path = ROOT) -> tuple[dict[str, Any] | None, d
         path = Path(parsed.database)
         path = path if path.is_absolute() else root / path
         path.parent.mkdir(parents=True, exist_ok=True)
-        return {"type": "SQL", "dialect": "sqlite", "db": str(path)}, {}
-    store: dict[str, Any] = {"type": "SQL", "dialect": parsed.drivername, "url": parsed.host or "localhost",
+        return {"type": REDACTING_STORE, "dialect": "sqlite", "db": str(path)}, {}
+    store: dict[str, Any] = {"type": REDACTING_STORE, "dialect": parsed.drivername, "url": parsed.host or "localhost",
                              "db": parsed.database or ""}
     if parsed.port:
         store["port"] = parsed.port

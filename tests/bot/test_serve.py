@@ -15,6 +15,7 @@ import pytest
 
 from bot.serve import (
     LOCK_PASSWORD_VARIABLE,
+    REDACTING_STORE,
     TRACKER_PASSWORD_VARIABLE,
     SettingsError,
     stores_from_env,
@@ -31,7 +32,7 @@ def test_defaults_keep_conversations_in_a_sqlite_file_under_the_root(tmp_path: P
     stores = stores_from_env({}, root=tmp_path)
     assert stores.endpoints == {
         "action_endpoint": {"url": "http://127.0.0.1:5055/webhook"},
-        "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "var" / "tracker.db")},
+        "tracker_store": {"type": REDACTING_STORE, "dialect": "sqlite", "db": str(tmp_path / "var" / "tracker.db")},
     }
     assert (tmp_path / "var").is_dir() and stores.secrets == {}
 
@@ -43,7 +44,8 @@ def test_urls_become_rasa_settings_and_passwords_stay_out_of_the_file(tmp_path: 
         "LOCK_STORE_URL": "rediss://:l0ck@redis:6380/2",
     }, root=tmp_path)
     assert stores.endpoints["tracker_store"] == {
-        "type": "SQL", "dialect": "postgresql", "url": "db", "port": 5433, "db": "council", "username": "council",
+        "type": REDACTING_STORE, "dialect": "postgresql",
+        "url": "db", "port": 5433, "db": "council", "username": "council",
         "password": "${" + TRACKER_PASSWORD_VARIABLE + "}", "query": {"options": "-csearch_path=rasa"},
     }
     assert stores.endpoints["lock_store"] == {"type": "redis", "url": "redis", "port": 6380, "db": 2, "use_ssl": True,
