@@ -117,6 +117,9 @@ class Outbox:
         with self._db_lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # Overwritten, not just freed: a delivered case's transcript and
+            # number must not linger in free pages of the file.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute(_SCHEMA)
             have = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
             for column, statement in _COLUMNS_ADDED.items():
@@ -167,6 +170,8 @@ class Outbox:
             "UPDATE outbox SET attempts = attempts + 1, last_error = NULL, delivered_at = ?, payload = ? WHERE id = ?",
             (_now(), json.dumps(kept, ensure_ascii=False), row_id),
         )
+        # And out of the write-ahead log, which still holds the row as queued.
+        self._execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def reference_for(self, conversation_id: str, reason: str) -> str | None:
         """The reference of the case kept for this conversation and reason:

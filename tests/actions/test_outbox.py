@@ -216,6 +216,10 @@ async def test_up_is_delivered_at_once_without_private_fields_kept(
     assert row["delivered_at"] and row["attempts"] == 1
     kept = json.loads(row["payload"])
     assert "transcript" not in kept and "caller_number" not in kept
+    # Nor anywhere in the file or its write-ahead log, freed pages included.
+    for path in (box.path, box.path.with_name(box.path.name + "-wal")):
+        raw = path.read_bytes() if path.exists() else b""
+        assert SECRET_WORDS.encode() not in raw and FULL_NUMBER.encode() not in raw
 
 
 async def test_a_500_then_success(service: FakeService, make_outbox: Callable[..., Outbox]) -> None:
