@@ -6,6 +6,7 @@
   serve     run the Rasa server (REST channel; stores from ACTION_SERVER_URL,
             TRACKER_STORE_URL, LOCK_STORE_URL; JSON logs)
   actions   run the action server (JSON logs carrying the request id)
+  purge     remove conversations last active over TRACKER_RETENTION_DAYS ago
 """
 
 from __future__ import annotations
@@ -78,6 +79,29 @@ def cmd_actions(args: argparse.Namespace) -> int:
     return serve_actions(args.host, args.port)
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.serve import DEFAULT_TRACKER_STORE_URL, MEMORY
+    from bot.tracker_retention import purge
+    from council.clock import now
+    from plumbing.settings import SettingsError, whole
+
+    env = os.environ
+    try:
+        days = whole(env, "TRACKER_RETENTION_DAYS", 90, 1, 3650) if args.days is None else args.days
+    except SettingsError as exc:
+        print(f"cannot purge: {exc}", file=sys.stderr)
+        return 1
+    if days < 0:
+        print("cannot purge: --days must not be negative", file=sys.stderr)
+        return 1
+    url = os.environ.get("TRACKER_STORE_URL", "").strip() or DEFAULT_TRACKER_STORE_URL
+    purged = 0 if url == MEMORY else purge(url, now() - timedelta(days=days))
+    print(f"purged {purged} conversation{'' if purged == 1 else 's'} last active over {days} days ago")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -97,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     actions.add_argument("--host", default="127.0.0.1")
     actions.add_argument("--port", type=int, default=5055)
     actions.set_defaults(func=cmd_actions)
+    purge = commands.add_parser("purge", help="remove conversations older than TRACKER_RETENTION_DAYS")
+    purge.add_argument("--days", type=int, default=None, help="default: TRACKER_RETENTION_DAYS (90)")
+    purge.set_defaults(func=cmd_purge)
     args = parser.parse_args(argv)
     from plumbing.logs import configure_terminal
 

@@ -2,6 +2,7 @@
 
   serve   run the bridge (Twilio's webhooks) on --host/--port
   report  the service-level measures of the call log over a period
+  purge   remove calls older than the retention period (CALLLOG_RETENTION_DAYS)
 (the call simulator and the bridge bench: python -m devtools call | bench-bridge)
 """
 
@@ -56,6 +57,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from council.clock import now
+    from telephony_bridge.calllog import CallLog
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"cannot purge: {exc}", file=sys.stderr)
+        return 1
+    days = settings.calllog_retention_days if args.days is None else args.days
+    if days < 0:
+        print("cannot purge: --days must not be negative", file=sys.stderr)
+        return 1
+    log = CallLog(settings.database_url)
+    try:
+        purged = log.purge(now() - timedelta(days=days))
+    finally:
+        log.close()
+    print(f"purged {purged} call{'' if purged == 1 else 's'} older than {days} days")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m telephony_bridge", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--from", dest="from_", help="start date or date-time (default: 7 days ago)")
     report.add_argument("--to", help="end date or date-time (default: now)")
     report.set_defaults(func=cmd_report)
+    purge = commands.add_parser("purge", help="remove calls older than the retention period")
+    purge.add_argument("--days", type=int, default=None, help="default: CALLLOG_RETENTION_DAYS (365)")
+    purge.set_defaults(func=cmd_purge)
     return dispatch(parser, argv, {})
 
 

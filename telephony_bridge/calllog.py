@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import (
+    delete,
     select,
     update,
 )
@@ -85,6 +86,17 @@ class CallLog:
     def ping(self) -> None:
         """Raises when the call log's database cannot be read (health check)."""
         ping(self._engine, calls)
+
+    def purge(self, older_than: datetime) -> int:
+        """Remove calls that started before `older_than`, with their
+        transfers and turns (the retention rule, CALLLOG_RETENTION_DAYS).
+        Returns how many calls went."""
+        cutoff = utc(older_than)
+        old = select(calls.c.call_sid).where(calls.c.started_at < cutoff)
+        with self._engine.begin() as conn:
+            conn.execute(delete(events).where(events.c.call_sid.in_(old)))
+            conn.execute(delete(transfers).where(transfers.c.call_sid.in_(old)))
+            return conn.execute(delete(calls).where(calls.c.started_at < cutoff)).rowcount or 0
 
     # --- writing -----------------------------------------------------------
 

@@ -19,6 +19,7 @@ from plumbing.settings import (
     secret,
     text,
     url,
+    whole,
 )
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEVELOPMENT_TOKEN", "Settings", "SettingsError"]
@@ -49,6 +50,7 @@ class Settings:
     language: str = "en-GB"
     dial_timeout_s: int = 20
     calllog_deadline_s: float = 0.25
+    calllog_retention_days: int = 365
     calls_per_caller_per_hour: int = 10
     texts_per_sender_per_hour: int = 30
     sms_reply_regions: frozenset[str] = frozenset({"GB"})
@@ -81,6 +83,7 @@ class Settings:
             voice=text(env, "TWILIO_VOICE", "Polly.Amy"),
             dial_timeout_s=int(number(env, "DIAL_TIMEOUT_S", 20, 5, 120)),
             calllog_deadline_s=number(env, "CALLLOG_DEADLINE_S", 0.25, 0.01, 2.0),
+            calllog_retention_days=whole(env, "CALLLOG_RETENTION_DAYS", 365, 1, 3650),
             calls_per_caller_per_hour=int(number(env, "CALLS_PER_CALLER_PER_HOUR", 10, 0, 1000)),
             texts_per_sender_per_hour=int(number(env, "TEXTS_PER_SENDER_PER_HOUR", 30, 0, 1000)),
             sms_reply_regions=_regions(env),

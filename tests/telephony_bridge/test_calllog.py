@@ -450,3 +450,22 @@ def test_period_date_times() -> None:
 def test_bad_periods_are_refused(from_: str | None, to: str | None) -> None:
     with pytest.raises(ValueError):
         parse_period(from_, to, NOW)
+
+
+# --- retention -----------------------------------------------------------------
+
+
+def test_purge_removes_old_calls_with_their_turns_and_transfers(log: CallLog) -> None:
+    old, recent = T0 - timedelta(days=400), T0 - timedelta(days=10)
+    for sid, start in (("CAold", old), ("CAnew", recent)):
+        log.call_started(sid, CALLER, start)
+        log.turn(sid, "speech", start + timedelta(seconds=3), 150.0, "bot", "council_tax")
+        transfer_id = log.transfer_started(sid, TARGET, "council_tax", "person_requested", start + timedelta(seconds=9))
+        log.transfer_result(sid, transfer_id, "completed", start + timedelta(seconds=60))
+        log.call_status(sid, "completed", start + timedelta(seconds=61), 61)
+    assert log.purge(T0 - timedelta(days=365)) == 1
+    year = timedelta(days=500)
+    assert [call.call_sid for call in log.calls_between(T0 - year, T0 + year)] == ["CAnew"]
+    assert [t.call_sid for t in log.transfers_between(T0 - year, T0 + year)] == ["CAnew"]
+    assert log.events("CAold") == [] and log.events("CAnew") != []
+    assert log.purge(T0 - timedelta(days=365)) == 0
