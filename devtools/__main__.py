@@ -12,6 +12,8 @@
   bench-handoff  the case API under load, SQLite and PostgreSQL
   bench-dial     speech dial on the blind misheard requests, against jellyfish
                  and RapidFuzz in place of the project's own pieces
+  bench-faults   genuine calls while ten clients flood the bridge and while the
+                 call log is locked (reports/fault-bench.md)
   fuzz           generated requests to the case API, staff pages and webhooks:
                  no 5xx (reports/fuzz.md)
 """
@@ -33,7 +35,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 PASS_THROUGH = {"call": "devtools.simulator", "bench-bridge": "devtools.bridge_bench",
                 "bench-handoff": "devtools.handoff_bench", "bench-dial": "devtools.dial_bench",
-                "fuzz": "devtools.fuzz"}
+                "fuzz": "devtools.fuzz", "bench-faults": "devtools.fault_bench"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -129,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("bench-bridge", help="latency under concurrent calls, into reports/ (`bench-bridge --help`)")
     commands.add_parser("bench-handoff", help="the case API under load (`bench-handoff --help`)")
     commands.add_parser("bench-dial", help="speech dial on the blind misheard requests, into reports/")
+    commands.add_parser("bench-faults", help="calls under a flood and a stalled call log (`bench-faults --help`)")
     commands.add_parser("fuzz", help="generated requests to every web entry point: no 5xx (`fuzz --help`)")
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in PASS_THROUGH:
