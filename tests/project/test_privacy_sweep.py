@@ -1,0 +1,97 @@
+"""The issue's scripted privacy check: on every channel (a phone call by
+speech and keypad, text messages, web chat through Rasa's REST channel) a
+resident gives a test card number (once in two halves), a National Insurance
+number and an e-mail address, then asks for a case. Afterwards no file the
+four real processes wrote (the tracker store, the case store and call log,
+the outbox and its write-ahead log, every log) holds any of them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from devtools.simulator import run_call
+from devtools.simulator.common import signed_headers
+from tests.bridge_harness import CALLER, TOKEN
+from tests.conftest import WEEKDAY_OPEN, free_port
+
+pytestmark = pytest.mark.model
+
+PROCESSES = ("handoff", "actions", "rasa", "bridge")
+TEXTER = "+447700900456"
+COMPLAINT = "I want to make a formal complaint about the council"
+SAID = ["my card number is 4111 1111", "1111 1111", "my national insurance number is QQ 12 34 56 C",
+        "my email is jo dot smith at example dot com", COMPLAINT]
+TYPED = ["card 4111 1111", "1111 1111", "NI number QQ123456C", "email jo.smith@example.com", COMPLAINT]
+FORBIDDEN = ("4111 1111", "41111111", "1111 1111", "QQ 12 34 56", "QQ123456C", "jo dot smith", "jo.smith",
+             "example dot com", "example.com")
+
+
+async def _texts(bridge: str) -> list[str]:
+    replies = []
+    async with aiohttp.ClientSession() as session:
+        for number, body in enumerate(TYPED):
+            form = {"MessageSid": f"SM{number:032d}", "AccountSid": "AC" + "1" * 32, "From": TEXTER,
+                    "To": "+441632960000", "Body": body}
+            url = f"{bridge}/sms/incoming"
+            async with session.post(url, data=form, headers=signed_headers(TOKEN, url, form)) as answer:
+                assert answer.status == 200
+                replies.append(await answer.text())
+    return replies
+
+
+async def _chat(rasa: str) -> list[str]:
+    replies = []
+    async with aiohttp.ClientSession() as session:
+        for body in TYPED:
+            async with session.post(f"{rasa}/webhooks/rest/webhook", json={
+                    "sender": "chat-privacy-sweep", "message": body, "metadata": {"channel": "chat"}}) as answer:
+                assert answer.status == 200
+                replies += [reply.get("text", "") for reply in await answer.json()]
+    return replies
+
+
+def test_no_store_log_or_file_keeps_a_card_ni_number_or_email(model_path: Path, tmp_path: Path) -> None:
+    from devtools.stack import start_action_server, start_bridge, start_handoff, start_rasa_server, stop
+
+    ports = {name: free_port() for name in PROCESSES}
+    logs = {name: tmp_path / f"{name}.log" for name in PROCESSES}
+    env = {
+        "FAKE_NOW": WEEKDAY_OPEN, "TWILIO_AUTH_TOKEN": TOKEN,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'council.db'}",
+        "HANDOFF_URL": f"http://127.0.0.1:{ports['handoff']}", "HANDOFF_OUTBOX": str(tmp_path / "outbox.db"),
+        "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}", "LOCK_STORE_URL": "",
+        "CALLS_PER_CALLER_PER_HOUR": "0", "TEXTS_PER_SENDER_PER_HOUR": "0",
+    }
+    started = []
+    try:
+        started.append(start_handoff(ports["handoff"], env=env, log_path=logs["handoff"]))
+        started.append(start_action_server(ports["actions"], env=env, log_path=logs["actions"]))
+        rasa = f"http://127.0.0.1:{ports['rasa']}"
+        started.append(start_rasa_server(ports["rasa"], f"http://127.0.0.1:{ports['actions']}/webhook", model_path,
+                                         env=env, log_path=logs["rasa"]))
+        bridge = f"http://127.0.0.1:{ports['bridge']}"
+        started.append(start_bridge(ports["bridge"], rasa, env=env, log_path=logs["bridge"]))
+        assert None not in started
+        call = asyncio.run(run_call(bridge, [*SAID[:-1], "#4111111111111111", SAID[-1]], auth_token=TOKEN,
+                                    caller=CALLER))
+        texts = asyncio.run(_texts(bridge))
+        chat = asyncio.run(_chat(rasa))
+    finally:
+        stop(*reversed(started))
+    # Each conversation reached a case, so the transcripts went everywhere they go.
+    assert "reference" in " ".join(call.said).lower(), call.said
+    assert "reference" in texts[-1].lower() and "reference" in " ".join(chat).lower()
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert {"council.db", "tracker.db", "outbox.db", "rasa.log"} <= {path.name for path in written}
+    # What was said is there, redacted: the sweep looks where the details went.
+    markers = (b"[card number removed]", b"[National Insurance number removed]", b"[email address removed]")
+    for name in ("tracker.db", "council.db"):
+        kept = (tmp_path / name).read_bytes()
+        assert all(marker in kept for marker in markers), name
+    leaks = [f"{path.name}: {detail}" for path in written for detail in FORBIDDEN
+             if detail.encode() in path.read_bytes()]
+    assert leaks == []
