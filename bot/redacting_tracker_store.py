@@ -93,6 +93,11 @@ def scrub(data: Dict[str, Any], user_text: Optional[str] = None) -> Dict[str, An
         data["text"] = redact(data["text"])
     elif kind == "slot" and isinstance(data.get("value"), str):
         data["value"] = redact(data["value"])
+    elif kind == "slot" and isinstance(data.get("value"), dict):
+        # session_started_metadata: the first message's metadata, number and all.
+        data["value"] = _masked_metadata(data["value"])
+    if isinstance(data.get("metadata"), dict):
+        data["metadata"] = _masked_metadata(data["metadata"])
     return data
 
 

@@ -161,7 +161,8 @@ async def sms_incoming(request: web.Request) -> web.Response:
         log.warning("text not answered: %s", why.replace("_", " "), extra={"caller": mask(sender)})
         return _twiml(twiml.messages([]))
     started = time.perf_counter()
-    answer = await sms.answer(request.app[BOT], request.app[CATALOGUE], request[PARAMS])
+    answer = await sms.answer(request.app[BOT], request.app[CATALOGUE], request[PARAMS],
+                              request.app[SETTINGS].sender_id_key)
     request.app[METRICS].turn(SMS, "text", time.perf_counter() - started)
     return _twiml(answer)
 

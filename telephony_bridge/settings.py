@@ -6,6 +6,8 @@ must be set outside development; `.env.example` documents each one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -46,6 +48,9 @@ class Settings:
     rasa_url: str
     bot_timeout_s: float
     database_url: str
+    # Keys the hash a texter's conversation goes by (sms.conversation_id);
+    # SENDER_ID_KEY, else derived from the auth token.
+    sender_id_key: str = field(default="development-sender-id-key", repr=False)
     voice: str = "Polly.Amy"  # a British English voice
     language: str = "en-GB"
     dial_timeout_s: int = 20
@@ -74,7 +79,12 @@ class Settings:
         elif production:
             raise SettingsError("PUBLIC_BASE_URL is not set "
                                 "(the address Twilio calls; signatures are checked against it)")
+        # A key of its own when set; otherwise one derived from the auth token
+        # (rotating the token then starts texters' conversations afresh).
+        sender_key = text(env, "SENDER_ID_KEY") or hmac.new(token.encode("utf-8"), b"sms conversation id",
+                                                             hashlib.sha256).hexdigest()
         return cls(
+            sender_id_key=sender_key,
             auth_token=token,
             public_base_url=public or None,
             rasa_url=url(env, "RASA_URL", "http://127.0.0.1:5005"),

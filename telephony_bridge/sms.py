@@ -3,6 +3,8 @@ the answer as one or more SMS parts that read well on a phone."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 from typing import Iterable, Iterator, Mapping
@@ -80,14 +82,24 @@ def reply_text(reply: BotReply) -> str:
     return " ".join(texts)
 
 
-async def answer(bot: BotClient, catalogue: Catalogue, params: Mapping[str, str]) -> str:
-    """The MessagingResponse TwiML for one incoming text."""
+def conversation_id(key: str, sender: str) -> str:
+    """The id a texter's conversation goes by in Rasa and every store: a keyed
+    hash of the number, so a conversation's id is not the person's number.
+    The number itself travels in the message's metadata, which the actions
+    read to text a case reference and the tracker store keeps masked."""
+    digest = hmac.new(key.encode("utf-8"), sender.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"sms-{digest[:24]}"
+
+
+async def answer(bot: BotClient, catalogue: Catalogue, params: Mapping[str, str], key: str) -> str:
+    """The MessagingResponse TwiML for one incoming text; `key` keys the
+    conversation id (Settings.sender_id_key)."""
     sender = params.get("From", "")
     body = " ".join(params.get("Body", "").split())[:MAX_BODY_CHARS]
     if not body:
         return twiml.messages([EMPTY])
     try:
-        reply = await bot.send(sender, body, {"channel": "sms"})
+        reply = await bot.send(conversation_id(key, sender), body, {"channel": "sms", "caller": sender})
     except BotUnavailable as exc:
         log.warning("bot unavailable for a text: %s", exc, extra={"caller": mask(sender)})
         contact = catalogue.contact_centre

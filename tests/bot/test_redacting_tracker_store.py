@@ -52,6 +52,7 @@ async def _conversation(store: RedactingSQLTrackerStore) -> None:
         await store.save(tracker)
     tracker = await store.retrieve(SENDER)
     tracker.update(SlotSet("note", "card 4111 1111 1111 1111", timestamp=2000.0))
+    tracker.update(SlotSet("session_started_metadata", {"channel": "voice", "caller": CALLER}, timestamp=2001.0))
     await store.save(tracker)
 
 

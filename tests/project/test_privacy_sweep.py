@@ -8,6 +8,7 @@ the outbox and its write-ahead log, every log) holds any of them."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -95,3 +96,14 @@ def test_no_store_log_or_file_keeps_a_card_ni_number_or_email(model_path: Path, 
     leaks = [f"{path.name}: {detail}" for path in written for detail in FORBIDDEN
              if detail.encode() in path.read_bytes()]
     assert leaks == []
+    # Full numbers only in the audited numbers table: no conversation goes by
+    # a texter's number, and every other table and file holds masked ones.
+    numbers = [number[3:] for number in (CALLER, TEXTER)]  # without +44: "07700..." or "+447700..." alike
+    assert [f"{path.name}: {n}" for path in written if path.name not in ("council.db", "council.db-wal")
+            for n in numbers if n.encode() in path.read_bytes()] == []
+    with sqlite3.connect(tmp_path / "council.db") as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        elsewhere = [table for table in tables if table != "handoff_caller_numbers"
+                     for row in db.execute(f'SELECT * FROM "{table}"') for n in numbers if n in repr(row)]
+        assert elsewhere == []
+        assert {row[0] for row in db.execute("SELECT number FROM handoff_caller_numbers")} >= {TEXTER}

@@ -207,3 +207,16 @@ def test_the_bridge_command_line_has_no_developer_tools(capsys) -> None:  # type
     with pytest.raises(SystemExit) as exited:
         main(["call", "--help"])
     assert exited.value.code == 2  # not a command of the bridge: it lives in python -m devtools
+
+
+def test_a_texters_conversation_goes_by_a_keyed_hash_of_the_number() -> None:
+    from telephony_bridge.sms import conversation_id
+
+    one = conversation_id("key-one", "+447700900123")
+    assert one == conversation_id("key-one", "+447700900123") and one.startswith("sms-")
+    assert "7700900123" not in one and one != conversation_id("key-one", "+447700900124")
+    assert one != conversation_id("key-two", "+447700900123")
+    derived = Settings.from_env({"TWILIO_AUTH_TOKEN": "a-real-token"}).sender_id_key
+    again = Settings.from_env({"TWILIO_AUTH_TOKEN": "a-real-token"}).sender_id_key
+    assert derived != "a-real-token" and derived == again
+    assert Settings.from_env({"TWILIO_AUTH_TOKEN": "t", "SENDER_ID_KEY": "own"}).sender_id_key == "own"
