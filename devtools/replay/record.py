@@ -28,11 +28,65 @@ _NOT_NAMES = {"about", "a", "an", "the", "my", "not", "just", "calling", "ringin
               "when", "if", "later", "please", "tomorrow", "today", "now", "in", "i", "we", "so", "ok", "okay"}
 _PHONE = re.compile(r"(?<![\w])(?:\+44\s?|0)(?:\d[\s-]?){9,10}(?![\w])")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_TYPED_POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s?(\d)([A-Z]{2})\b", re.IGNORECASE)
+_SPOKEN_DIGIT_WORDS = {"zero", "oh", "o", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                       "double", "triple"}
+_LONGEST_SPOKEN_POSTCODE = 9  # "l a one one p j" is six words; allow "double" and stray spacing
+_EMAIL_STAND_IN = "fictionalemailaddress"
+FICTIONAL_UNIT = "ZZ"  # a postcode's last two letters: the sector stays, so routing does
+
+
+def _postcode_sector(outward: str, digit: str) -> str:
+    """A full postcode cut to its sector with a fictional unit: 'LA1 1PJ' ->
+    'LA1 1ZZ'. The sector (which council, which centre) is what a replay
+    needs; the unit (a street or two) is what identifies someone."""
+    return f"{outward.upper()} {digit}{FICTIONAL_UNIT}"
+
+
+def _scrub_spoken(text: str, replaced: dict[str, str]) -> str:
+    """Spoken postcodes ("l a one one p j") to their sector, and runs of
+    seven or more spoken digits (a phone number read out) to the fictional
+    mobile, word by word."""
+    from council.postcodes import normalise
+
+    words = text.split(" ")
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        done = False
+        for size in range(min(_LONGEST_SPOKEN_POSTCODE, len(words) - index), 3, -1):
+            window = " ".join(words[index:index + size])
+            found = normalise(window) if any(w.lower() in _SPOKEN_DIGIT_WORDS for w in words[index:index + size]) \
+                else None
+            if found and " " in found and not _TYPED_POSTCODE.fullmatch(window):
+                outward, inward = found.split(" ")
+                sector = _postcode_sector(outward, inward[0])
+                replaced[window] = sector
+                out.append(sector)
+                index += size
+                done = True
+                break
+        if done:
+            continue
+        run = index
+        while run < len(words) and words[run].lower().strip(",.") in _SPOKEN_DIGIT_WORDS:
+            run += 1
+        if run - index >= 7:
+            original = " ".join(words[index:run])
+            replaced[original] = FICTIONAL_MOBILE
+            out.append(FICTIONAL_MOBILE)
+            index = run
+            continue
+        out.append(words[index])
+        index += 1
+    return " ".join(out)
 
 
 def scrub(text: str, replaced: dict[str, str] | None = None) -> str:
-    """`text` with phone numbers, e-mail addresses, names given ("my name
-    is ...") and card or bank numbers replaced by fictional ones. Each value
+    """`text` with phone numbers (typed or read out), e-mail addresses, names
+    given ("my name is ..."), postcodes (cut to their sector) and card, bank,
+    National Insurance numbers and dates of birth replaced by fictional ones
+    or markers. Each value
     found is added to `replaced` so the bot's echo of it can be replaced too."""
     from council.redaction import redact
 
@@ -43,7 +97,11 @@ def scrub(text: str, replaced: dict[str, str] | None = None) -> str:
         return fictional
 
     text = _PHONE.sub(lambda m: keep(m.group(0), FICTIONAL_MOBILE), text)
-    text = _EMAIL.sub(lambda m: keep(m.group(0), FICTIONAL_EMAIL), text)
+    # A stand-in while redaction runs (it would take the fictional address
+    # for a real one), put back at the end.
+    text = _EMAIL.sub(lambda m: keep(m.group(0), FICTIONAL_EMAIL) and _EMAIL_STAND_IN, text)
+    text = _TYPED_POSTCODE.sub(lambda m: keep(m.group(0), _postcode_sector(m.group(1), m.group(2))), text)
+    text = _scrub_spoken(text, replaced)
 
     def name(match: re.Match[str]) -> str:
         words = match.group(2).split()
@@ -55,7 +113,7 @@ def scrub(text: str, replaced: dict[str, str] | None = None) -> str:
         return match.group(0).replace(original, keep(original, fictional), 1)
 
     text = _NAME_INTRO.sub(name, text)
-    return redact(text)
+    return redact(text).replace(_EMAIL_STAND_IN, FICTIONAL_EMAIL)
 
 
 def _apply(replaced: Mapping[str, str], text: str | None) -> str | None:

@@ -184,7 +184,9 @@ def test_recording_replaces_numbers_and_names_everywhere() -> None:
 
 
 def test_scrub_keeps_what_is_not_personal() -> None:
-    assert replay.scrub("my bin wasn't collected in LA1 1PJ") == "my bin wasn't collected in LA1 1PJ"
+    # A postcode keeps its sector (which council, which centre), not its unit.
+    assert replay.scrub("my bin wasn't collected in LA1 1PJ") == "my bin wasn't collected in LA1 1ZZ"
+    assert replay.scrub("I'm in LA4, is that you") == "I'm in LA4, is that you"
     assert replay.scrub("this is about my council tax") == "this is about my council tax"
     assert "4111" not in replay.scrub("my card is 4111 1111 1111 1111")
     assert replay.scrub("email me at jo.bloggs@mail.co.uk") == f"email me at {replay.FICTIONAL_EMAIL}"
@@ -228,3 +230,17 @@ def test_a_stack_replays_only_conversations_its_clock_can_answer() -> None:
     assert "the stack's clock is" in replay.other_time(night, weekday)
     assert replay.other_time(None, weekday) == ""
     assert "give --clock" in replay.other_time(night, None)  # closed lines: only the same moment will do
+
+
+def test_a_recorded_file_holds_none_of_the_sources_personal_data() -> None:
+    said = ("my name is Jo Bloggs, I'm at l a one one p j, that's LA1 1PJ, ring me on oh seven seven oh oh "
+            "nine oh oh four five six or 07700 900456, jo.bloggs@mail.co.uk, born 12/03/1956, "
+            "NI QQ 12 34 56 C, card 4111 1111 1111 1111")
+    events = [{"event": "user", "text": said, "timestamp": 1794306600.0, "metadata": {"channel": "voice"},
+               "parse_data": {"intent": {"name": "council_tax", "confidence": 0.9}}},
+              {"event": "bot", "text": "Thanks Jo Bloggs.", "data": {}, "metadata": {"utter_action": "utter_x"}}]
+    text = replay.dump(replay.conversation_document(events))
+    for detail in ("Jo", "Bloggs", "p j", "1PJ", "four five six", "900456", "jo.bloggs", "mail.co.uk",
+                   "12/03/1956", "QQ 12", "4111"):
+        assert detail not in text, detail
+    assert "LA1 1ZZ" in text and replay.FICTIONAL_MOBILE in text
