@@ -18,6 +18,8 @@ import os
 import sys
 from pathlib import Path
 
+from plumbing.cli import whole_days
+
 # TensorFlow and Rasa are chatty on stderr; keep the terminal for people.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -93,9 +95,6 @@ def cmd_purge(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"cannot purge: {exc}", file=sys.stderr)
         return 1
-    if days < 0:
-        print("cannot purge: --days must not be negative", file=sys.stderr)
-        return 1
     url = os.environ.get("TRACKER_STORE_URL", "").strip() or DEFAULT_TRACKER_STORE_URL
     purged = 0 if url == MEMORY else purge(url, now() - timedelta(days=days))
     print(f"purged {purged} conversation{'' if purged == 1 else 's'} last active over {days} days ago")
@@ -122,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     actions.add_argument("--port", type=int, default=5055)
     actions.set_defaults(func=cmd_actions)
     purge = commands.add_parser("purge", help="remove conversations older than TRACKER_RETENTION_DAYS")
-    purge.add_argument("--days", type=int, default=None, help="default: TRACKER_RETENTION_DAYS (90)")
+    purge.add_argument("--days", type=whole_days, default=None, help="default: TRACKER_RETENTION_DAYS (90)")
     purge.set_defaults(func=cmd_purge)
     args = parser.parse_args(argv)
     from plumbing.logs import configure_terminal

@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from council.redaction import redact, redact_turns
 from plumbing.masking import mask
@@ -116,12 +117,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             cleaned = {id(event): text for event, text in zip(arriving, texts[len(earlier):])}
             for event in new:
                 data = scrub(event.as_dict(), cleaned.get(id(event)))
-                intent = (data.get("parse_data") or {}).get("intent", {}) if isinstance(
-                    data.get("parse_data"), dict) else {}
+                # The columns as SQLTrackerStore.save fills them.
+                intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
                 session.add(self.SQLEvent(
                     sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=intent.get("name") if isinstance(intent, dict) else None,
-                    action_name=data.get("name"), data=json.dumps(data)))
+                    intent_name=intent, action_name=data.get("name"), data=json.dumps(data)))
             session.commit()
 
     def _rewrite_user_row(self, session: Any, sender_id: str, event: UserUttered, text: str) -> None:

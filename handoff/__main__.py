@@ -16,7 +16,7 @@ import sys
 from datetime import timedelta
 
 from handoff.settings import DEFAULT_HOST, DEFAULT_PORT, HandoffSettings, SettingsError
-from plumbing.cli import dispatch
+from plumbing.cli import dispatch, whole_days
 
 PASS_THROUGH = {"report": "handoff.reports"}
 ROLES = ("staff", "manager")
@@ -94,9 +94,6 @@ def cmd_purge(args: argparse.Namespace) -> int:
         print(f"cannot purge: {exc}", file=sys.stderr)
         return 1
     days = settings.retention_days if args.days is None else args.days
-    if days < 0:
-        print("cannot purge: --days must not be negative", file=sys.stderr)
-        return 2
     store = CaseStore(settings.database_url)
     try:
         purged = store.purge_transcripts(now() - timedelta(days=days), actor="system")
@@ -124,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     staff.set_defaults(func=cmd_add_staff)
     commands.add_parser("report", help="case figures over a period (`report --help`)")
     purge = commands.add_parser("purge", help="remove transcripts older than the retention period")
-    purge.add_argument("--days", type=int, default=None, help="default: HANDOFF_RETENTION_DAYS")
+    purge.add_argument("--days", type=whole_days, default=None, help="default: HANDOFF_RETENTION_DAYS")
     purge.set_defaults(func=cmd_purge)
     return dispatch(parser, argv, PASS_THROUGH)
 

@@ -42,3 +42,14 @@ def own_arguments(argv: Sequence[str] | None) -> list[str]:
     -- --quick` hands the separator on with the rest, so drop it."""
     argv = list(sys.argv[1:] if argv is None else argv)
     return argv[1:] if argv[:1] == ["--"] else argv
+
+
+def whole_days(text: str) -> int:
+    """argparse type for a --days option: a whole number of days, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value

@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 
-from plumbing.cli import dispatch
+from plumbing.cli import dispatch, whole_days
 from telephony_bridge.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
 
 
@@ -69,9 +69,6 @@ def cmd_purge(args: argparse.Namespace) -> int:
         print(f"cannot purge: {exc}", file=sys.stderr)
         return 1
     days = settings.calllog_retention_days if args.days is None else args.days
-    if days < 0:
-        print("cannot purge: --days must not be negative", file=sys.stderr)
-        return 1
     log = CallLog(settings.database_url)
     try:
         purged = log.purge(now() - timedelta(days=days))
@@ -95,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--to", help="end date or date-time (default: now)")
     report.set_defaults(func=cmd_report)
     purge = commands.add_parser("purge", help="remove calls older than the retention period")
-    purge.add_argument("--days", type=int, default=None, help="default: CALLLOG_RETENTION_DAYS (365)")
+    purge.add_argument("--days", type=whole_days, default=None, help="default: CALLLOG_RETENTION_DAYS (365)")
     purge.set_defaults(func=cmd_purge)
     return dispatch(parser, argv, {})
 

@@ -17,11 +17,10 @@ import pytest
 from devtools.simulator import run_call
 from devtools.simulator.common import signed_headers
 from tests.bridge_harness import CALLER, TOKEN
-from tests.conftest import WEEKDAY_OPEN, free_port
+from tests.stack_harness import four_processes
 
 pytestmark = pytest.mark.model
 
-PROCESSES = ("handoff", "actions", "rasa", "bridge")
 TEXTER = "+447700900456"
 COMPLAINT = "I want to make a formal complaint about the council"
 SAID = ["my card number is 4111 1111", "1111 1111", "my national insurance number is QQ 12 34 56 C",
@@ -56,33 +55,11 @@ async def _chat(rasa: str) -> list[str]:
 
 
 def test_no_store_log_or_file_keeps_a_card_ni_number_or_email(model_path: Path, tmp_path: Path) -> None:
-    from devtools.stack import start_action_server, start_bridge, start_handoff, start_rasa_server, stop
-
-    ports = {name: free_port() for name in PROCESSES}
-    logs = {name: tmp_path / f"{name}.log" for name in PROCESSES}
-    env = {
-        "FAKE_NOW": WEEKDAY_OPEN, "TWILIO_AUTH_TOKEN": TOKEN,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'council.db'}",
-        "HANDOFF_URL": f"http://127.0.0.1:{ports['handoff']}", "HANDOFF_OUTBOX": str(tmp_path / "outbox.db"),
-        "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}", "LOCK_STORE_URL": "",
-        "CALLS_PER_CALLER_PER_HOUR": "0", "TEXTS_PER_SENDER_PER_HOUR": "0",
-    }
-    started = []
-    try:
-        started.append(start_handoff(ports["handoff"], env=env, log_path=logs["handoff"]))
-        started.append(start_action_server(ports["actions"], env=env, log_path=logs["actions"]))
-        rasa = f"http://127.0.0.1:{ports['rasa']}"
-        started.append(start_rasa_server(ports["rasa"], f"http://127.0.0.1:{ports['actions']}/webhook", model_path,
-                                         env=env, log_path=logs["rasa"]))
-        bridge = f"http://127.0.0.1:{ports['bridge']}"
-        started.append(start_bridge(ports["bridge"], rasa, env=env, log_path=logs["bridge"]))
-        assert None not in started
-        call = asyncio.run(run_call(bridge, [*SAID[:-1], "#4111111111111111", SAID[-1]], auth_token=TOKEN,
-                                    caller=CALLER))
-        texts = asyncio.run(_texts(bridge))
-        chat = asyncio.run(_chat(rasa))
-    finally:
-        stop(*reversed(started))
+    with four_processes(model_path, tmp_path, CALLS_PER_CALLER_PER_HOUR="0", TEXTS_PER_SENDER_PER_HOUR="0") as stack:
+        call = asyncio.run(run_call(stack.urls["bridge"], [*SAID[:-1], "#4111111111111111", SAID[-1]],
+                                    auth_token=TOKEN, caller=CALLER))
+        texts = asyncio.run(_texts(stack.urls["bridge"]))
+        chat = asyncio.run(_chat(stack.urls["rasa"]))
     # Each conversation reached a case, so the transcripts went everywhere they go.
     assert "reference" in " ".join(call.said).lower(), call.said
     assert "reference" in texts[-1].lower() and "reference" in " ".join(chat).lower()

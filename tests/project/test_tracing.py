@@ -14,12 +14,11 @@ import pytest
 
 from devtools.simulator import run_call
 from tests.bridge_harness import CALLER, TOKEN
-from tests.conftest import WEEKDAY_OPEN, free_port
+from tests.stack_harness import PROCESSES, four_processes
 
 pytestmark = pytest.mark.model
 
 COMPLAINT = "I want to make a formal complaint about the council"
-PROCESSES = ("handoff", "actions", "rasa", "bridge")
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -31,29 +30,9 @@ def _lines(path: Path) -> list[dict[str, Any]]:
 
 
 def test_a_call_carries_one_request_id_through_every_log(model_path: Path, tmp_path: Path) -> None:
-    from devtools.stack import start_action_server, start_bridge, start_handoff, start_rasa_server, stop
-
-    ports = {name: free_port() for name in PROCESSES}
-    logs = {name: tmp_path / f"{name}.log" for name in PROCESSES}
-    env = {
-        "FAKE_NOW": WEEKDAY_OPEN, "TWILIO_AUTH_TOKEN": TOKEN,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'council.db'}",
-        "HANDOFF_URL": f"http://127.0.0.1:{ports['handoff']}", "HANDOFF_OUTBOX": str(tmp_path / "outbox.db"),
-        "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}", "LOCK_STORE_URL": "",
-    }
-    started = []
-    try:
-        started.append(start_handoff(ports["handoff"], env=env, log_path=logs["handoff"]))
-        started.append(start_action_server(ports["actions"], env=env, log_path=logs["actions"]))
-        started.append(start_rasa_server(ports["rasa"], f"http://127.0.0.1:{ports['actions']}/webhook", model_path,
-                                         env=env, log_path=logs["rasa"]))
-        started.append(start_bridge(ports["bridge"], f"http://127.0.0.1:{ports['rasa']}", env=env,
-                                    log_path=logs["bridge"]))
-        assert None not in started  # each started here, not an old server on its port
-        call = asyncio.run(run_call(f"http://127.0.0.1:{ports['bridge']}", [COMPLAINT], auth_token=TOKEN,
-                                    caller=CALLER))
-    finally:
-        stop(*reversed(started))
+    with four_processes(model_path, tmp_path) as stack:
+        call = asyncio.run(run_call(stack.urls["bridge"], [COMPLAINT], auth_token=TOKEN, caller=CALLER))
+    logs = stack.logs
     said = " ".join(call.said)
     assert "reference" in said.lower() and call.errors == [], said
 
