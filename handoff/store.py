@@ -65,7 +65,7 @@ class CaseStore:
     ) -> None:
         self._engine = db.make_engine(database_url)
         try:
-            migrate.upgrade(database_url, engine=self._engine)
+            migrate.upgrade(database_url, engine=self._engine, component="the case store")
         except Exception:
             self._engine.dispose()
             raise

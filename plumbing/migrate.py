@@ -18,8 +18,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ProgrammingError
 
 from plumbing.database import make_engine
+from plumbing.settings import SettingsError
 
 SCRIPTS = Path(__file__).resolve().parent / "schema"
 # Any fixed number will do: it names the lock two starting services take on
@@ -28,6 +30,17 @@ _MIGRATION_LOCK = 7_316_042_001
 # Alembic keeps its running context in a module-level proxy, so two threads of
 # one process must never run a migration command at the same time.
 _ALEMBIC_IN_PROCESS = threading.Lock()
+
+
+# PostgreSQL's SQLSTATE for "permission denied".
+_INSUFFICIENT_PRIVILEGE = "42501"
+HOW_TO_MIGRATE = "python -m plumbing migrate"
+
+
+class MigrationNeeded(SettingsError):
+    """The database is behind the code and this connection's role may not
+    change the schema (a runtime role in production): the migration role
+    must run the migration first."""
 
 
 def alembic_config(database_url: str) -> Config:
@@ -50,7 +63,11 @@ def upgrade(database_url: str, engine: Engine | None = None, component: str = "t
 
     Runs in one transaction that first takes a lock (SQLite's write lock,
     PostgreSQL's advisory lock), so two services starting on a new database
-    migrate once: the second waits, then finds head."""
+    migrate once: the second waits, then finds head.
+
+    A role without the right to change the schema (production's runtime
+    roles, plumbing/db_roles.py) passes when the database is at head and
+    raises MigrationNeeded, naming the command, when it is not."""
     own = engine is None
     engine = make_engine(database_url, component) if engine is None else engine
     try:
@@ -60,6 +77,12 @@ def upgrade(database_url: str, engine: Engine | None = None, component: str = "t
             config = alembic_config(database_url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "pgcode", None) != _INSUFFICIENT_PRIVILEGE:
+            raise
+        raise MigrationNeeded(
+            f"{component}: the database is not at the code's schema version ({head()}) and this database "
+            f"user may not change the schema; run `{HOW_TO_MIGRATE}` as the migration role first") from None
     finally:
         if own:
             engine.dispose()

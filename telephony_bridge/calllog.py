@@ -75,7 +75,7 @@ class CallLog:
         # The shared migrations (plumbing/schema) make or bring up to date the
         # call log's tables, and the handoff service's beside them.
         try:
-            migrate.upgrade(database_url, engine=self._engine)
+            migrate.upgrade(database_url, engine=self._engine, component="the call log")
         except Exception:
             self._engine.dispose()
             raise

@@ -48,3 +48,23 @@ def postgres_schema(user: str, prefix: str = "test") -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.close()
+
+
+@contextmanager
+def postgres_database(user: str, prefix: str = "test") -> Iterator[str]:
+    """The name of a fresh database, made by `user` and dropped (its
+    connections ended) on leaving: for tests of what a whole database's
+    grants and roles allow, which a schema of a shared one cannot show."""
+    import psycopg2
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=user, dbname=PG_DATABASE)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        yield name
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
