@@ -1,10 +1,12 @@
 """python -m handoff COMMAND
 
-  serve      run the handoff service (case API and staff pages) on --host/--port
-  add-staff  add a member of staff who can sign in to the staff pages
-  report     case figures over a period (`report --help` for its options)
-  purge      remove transcripts (and callers' numbers) older than the retention period
-  bench      the case API under load (`bench --help` for its options)
+  serve          run the handoff service (case API and staff pages) on --host/--port
+  add-staff      add a member of staff who can sign in to the staff pages
+  set-password   a new password for a member of staff (signs them out everywhere)
+  disable-staff  stop an account signing in, at once (a leaver); enable-staff undoes it
+  report         case figures over a period (`report --help` for its options)
+  purge          remove transcripts (and callers' numbers) older than the retention period
+(the case API under load: python -m devtools bench-handoff)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import sys
 from datetime import timedelta
 
-from handoff.settings import DEFAULT_HOST, DEFAULT_PORT, HandoffSettings, SettingsError
+from handoff.settings import DEFAULT_HOST, DEFAULT_PORT, AdminSettings, HandoffSettings, SettingsError
 from plumbing.cli import dispatch, whole_days
 
 PASS_THROUGH = {"report": "handoff.reports"}
@@ -59,7 +61,7 @@ def cmd_add_staff(args: argparse.Namespace) -> int:
     from handoff.store import CaseStore
 
     try:
-        settings = HandoffSettings.from_env()
+        settings = AdminSettings.from_env()
         catalogue = default_catalogue()
     except (SettingsError, CatalogueError) as exc:
         print(f"cannot add staff: {exc}", file=sys.stderr)
@@ -84,12 +86,55 @@ def cmd_add_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _account_change(args: argparse.Namespace, change, done: str) -> int:  # noqa: ANN001 - an accounts function
+    from handoff.accounts import AccountError
+    from handoff.store import CaseStore
+
+    try:
+        settings = AdminSettings.from_env()
+    except SettingsError as exc:
+        print(f"cannot {args.command}: {exc}", file=sys.stderr)
+        return 1
+    store = CaseStore(settings.database_url)
+    try:
+        staff = change(store.engine)
+    except AccountError as exc:
+        print(f"cannot {args.command}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"{staff.username!r}: {done}; signed out everywhere")
+    return 0
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    from handoff.accounts import set_password
+
+    password = _password(args)
+    if not password:
+        print("cannot set-password: no password given", file=sys.stderr)
+        return 2
+    return _account_change(args, lambda engine: set_password(engine, args.username, password), "new password set")
+
+
+def cmd_disable_staff(args: argparse.Namespace) -> int:
+    from handoff.accounts import set_active
+
+    return _account_change(args, lambda engine: set_active(engine, args.username, False), "disabled")
+
+
+def cmd_enable_staff(args: argparse.Namespace) -> int:
+    from handoff.accounts import set_active
+
+    return _account_change(args, lambda engine: set_active(engine, args.username, True), "enabled")
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     from council.clock import now
     from handoff.store import CaseStore
 
     try:
-        settings = HandoffSettings.from_env()
+        settings = AdminSettings.from_env()
     except SettingsError as exc:
         print(f"cannot purge: {exc}", file=sys.stderr)
         return 1
@@ -119,6 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--role", choices=ROLES, default="staff")
     staff.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     staff.set_defaults(func=cmd_add_staff)
+    password = commands.add_parser("set-password", help="give a member of staff a new password")
+    password.add_argument("--username", required=True)
+    password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    password.set_defaults(func=cmd_set_password)
+    for word, func, what in (("disable-staff", cmd_disable_staff, "stop an account signing in (a leaver)"),
+                             ("enable-staff", cmd_enable_staff, "let a disabled account sign in again")):
+        account = commands.add_parser(word, help=what)
+        account.add_argument("--username", required=True)
+        account.set_defaults(func=func)
     commands.add_parser("report", help="case figures over a period (`report --help`)")
     purge = commands.add_parser("purge", help="remove transcripts older than the retention period")
     purge.add_argument("--days", type=whole_days, default=None, help="default: HANDOFF_RETENTION_DAYS")

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterable
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -167,6 +167,47 @@ def add_staff(engine: Engine, username: str, display_name: str, centre: str, pas
     except IntegrityError:
         raise AccountError(f"username: {name!r} is already taken") from None
     return Staff(id=staff_id, username=name, display_name=display_name.strip(), centre=centre.strip(), role=role)
+
+
+# Account changes made from the command line, in the audit trail (actor "admin").
+ACCOUNT_ACTIONS = ("password_reset", "staff_disabled", "staff_enabled")
+ADMIN_ACTOR = "admin"
+
+
+def _change_account(engine: Engine, username: str, values: dict[str, Any], action: str,
+                    now: datetime | None) -> Staff:
+    """Change one account, end all its sessions and write the audit row, in
+    one transaction. AccountError for an unknown username."""
+    from handoff.case_rows import write_audit
+
+    staff, sessions = _tables()
+    name = normalise_username(username)
+    moment = _utc(now) if now else datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        row = conn.execute(select(staff).where(staff.c.username == name)).first()
+        if row is None:
+            raise AccountError(f"username: no member of staff is called {name!r}")
+        conn.execute(update(staff).where(staff.c.id == row.id).values(**values))
+        conn.execute(delete(sessions).where(sessions.c.staff_id == row.id))
+        write_audit(conn, None, moment, ADMIN_ACTOR, action, None, {"username": name})
+    return _staff(row)
+
+
+def set_password(engine: Engine, username: str, password: str, now: datetime | None = None) -> Staff:
+    """A new password for a member of staff who forgot theirs, or whose
+    password may have leaked. Every session of the account ends, so whoever
+    held the old password is signed out at once."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters")
+    return _change_account(engine, username, {"password_hash": hash_password(password)}, "password_reset", now)
+
+
+def set_active(engine: Engine, username: str, active: bool, now: datetime | None = None) -> Staff:
+    """Disable an account (a leaver, a suspected misuse), ending its
+    sessions at once, or enable it again. A disabled account's sign-in
+    fails exactly as a wrong password does."""
+    return _change_account(engine, username, {"active": active}, "staff_enabled" if active else "staff_disabled",
+                           now)
 
 
 def authenticate(engine: Engine, username: str, password: str) -> Staff:

@@ -330,11 +330,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from council.clock import now
     from council.periods import parse_period
-    from handoff.settings import HandoffSettings, SettingsError
+    from handoff.settings import AdminSettings, SettingsError
 
     args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
-        settings = HandoffSettings.from_env()
+        settings = AdminSettings.from_env()
         start, end = parse_period(args.from_, args.to, now())
     except (SettingsError, ValueError) as exc:
         print(f"cannot report: {exc}", file=sys.stderr)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping
 
-from plumbing.paths import VAR_DIR
 from plumbing.settings import (
     DEVELOPMENT_HANDOFF_TOKEN,
     DEVELOPMENT_TOKENS,
@@ -25,13 +23,32 @@ from plumbing.settings import (
     whole,
 )
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEVELOPMENT_TOKEN", "HandoffSettings", "SettingsError"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEVELOPMENT_TOKEN", "AdminSettings", "HandoffSettings", "SettingsError"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
 # The development token lets the local bot reach a local service with no
 # set-up; production refuses it.
 DEVELOPMENT_TOKEN = DEVELOPMENT_HANDOFF_TOKEN
+
+
+def _retention_days(env: Mapping[str, str]) -> int:
+    return whole(env, "HANDOFF_RETENTION_DAYS", 365, 1, 36500)
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """What the administration commands (add-staff, purge, report) need:
+    the database and the retention period. No secret, so the container that
+    runs them (compose's handoff-admin) is given none."""
+
+    database_url: str
+    retention_days: int = 365
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "AdminSettings":
+        env = os.environ if env is None else env
+        return cls(database_url=database_url(env), retention_days=_retention_days(env))
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,6 @@ class HandoffSettings:
     twilio_auth_token: str | None = field(default=None, repr=False)
     twilio_from_number: str | None = None
     handoff_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
-    outbox_path: Path = VAR_DIR / "handoff-outbox.db"
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     metrics_token: str | None = field(default=None, repr=False)  # None: see plumbing.observability
@@ -69,7 +85,6 @@ class HandoffSettings:
         production = is_production(env)
         token = secret(env, "HANDOFF_API_TOKEN", production, DEVELOPMENT_TOKEN,
                        "the bearer token the bot uses for the case API")
-        outbox = text(env, "HANDOFF_OUTBOX")
         integration = text(env, "HANDOFF_INTEGRATION_TOKEN")
         if integration is not None and (integration == token or (production and integration in DEVELOPMENT_TOKENS)):
             raise SettingsError("HANDOFF_INTEGRATION_TOKEN must be a secret of its own, not the bot's token "
@@ -79,7 +94,7 @@ class HandoffSettings:
             api_token=token,
             integration_token=integration,
             production=production,
-            retention_days=whole(env, "HANDOFF_RETENTION_DAYS", 365, 1, 36500),
+            retention_days=_retention_days(env),
             signin_free_attempts=whole(env, "HANDOFF_SIGNIN_FREE_ATTEMPTS", 5, 1, 100),
             signin_client_wait_minutes=whole(env, "HANDOFF_SIGNIN_CLIENT_WAIT_MINUTES", 15, 1, 24 * 60),
             signin_account_wait_seconds=whole(env, "HANDOFF_SIGNIN_ACCOUNT_WAIT_SECONDS", 60, 1, 3600),
@@ -88,6 +103,5 @@ class HandoffSettings:
             twilio_auth_token=text(env, "TWILIO_AUTH_TOKEN"),
             twilio_from_number=text(env, "TWILIO_FROM_NUMBER"),
             handoff_url=url(env, "HANDOFF_URL", f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"),
-            outbox_path=Path(outbox) if outbox else VAR_DIR / "handoff-outbox.db",
             metrics_token=text(env, "METRICS_TOKEN"),
         )

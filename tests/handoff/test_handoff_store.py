@@ -677,7 +677,6 @@ def test_settings_defaults_for_development() -> None:
     assert not settings.secure_cookies and not settings.can_text
     assert settings.handoff_url == "http://127.0.0.1:8090" and settings.port == 8090
     assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("council.db")
-    assert settings.outbox_path.name == "handoff-outbox.db"
 
 
 @pytest.mark.parametrize(
