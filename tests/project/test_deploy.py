@@ -2,7 +2,9 @@
 .env.example) agrees with the code, checked without a Docker engine: every
 service is health-checked and restarted, only the bridge and the staff pages
 are published, each command is one its module accepts, ports and URLs agree,
-and no setting is set that nothing reads or read that nobody documents.
+no setting is set that nothing reads or read that nobody documents, each
+container is given only the settings (and so the secrets) its own code
+reads, and each connects to the database as a role of its own.
 
 The checks are functions returning problems, so a test can break a copy of
 the compose file and see the problem named."""
@@ -57,6 +59,28 @@ CONTRACTS = {
                         {"DATABASE_URL": None, "COUNCIL_ENV": "production"}),
 }
 BACKING = {"db": 5432, "redis": 6379}
+# Runs to completion before the services that use the database start.
+MIGRATE = "migrate"
+MIGRATE_COMMAND = ("plumbing", ("migrate",))
+ONE_OFF = {MIGRATE}
+# The code each container runs (besides council and plumbing, which all do):
+# what it is given must be read there.
+SERVICE_CODE = {"rasa": ("bot",), "actions": ("bot", "actions"), "bridge": ("telephony_bridge",),
+                "handoff": ("handoff",), "handoff-admin": ("handoff",), MIGRATE: ()}
+SHARED_CODE = ("council", "plumbing")
+# Each long-running service's own package: every documented setting it
+# reads must reach it, or an operator's .env would be silently ignored.
+OWN_CODE = {"rasa": "bot", "actions": "actions", "bridge": "telephony_bridge", "handoff": "handoff"}
+NOT_PASSED = {
+    "COUNCIL_MODEL_CACHE": "training only: the image carries the model trained at build time",
+}
+# The database role each container connects as (docker/postgres/roles.sh),
+# and the .env variable its password comes from.
+DB_ROLES = {MIGRATE: ("council_migrate", "MIGRATE_DB_PASSWORD"), "bridge": ("council_bridge", "BRIDGE_DB_PASSWORD"),
+            "handoff": ("council_handoff", "HANDOFF_DB_PASSWORD"),
+            "handoff-admin": ("council_handoff", "HANDOFF_DB_PASSWORD"),
+            "rasa": ("council_rasa", "RASA_DB_PASSWORD")}
+ROLES_SCRIPT_MOUNT = ("./docker/postgres/roles.sh", "/docker-entrypoint-initdb.d/")
 PUBLISHED = {"bridge", "handoff"}
 # Which service each URL setting must point at (and so at that service's port).
 URL_TARGETS = {"RASA_URL": "rasa", "ACTION_SERVER_URL": "actions", "HANDOFF_URL": "handoff",
@@ -66,7 +90,9 @@ TOOLS_PROFILE = "tools"
 # Variables set or listed for someone other than this project's Python code.
 # Each must say who reads it; anything else set must be read by the code.
 THIRD_PARTY = {
-    "POSTGRES_PASSWORD": "the postgres image, and compose interpolation into the database URLs",
+    "POSTGRES_PASSWORD": "the postgres image (its superuser, which no service uses)",
+    **{variable: "docker/postgres/roles.sh in the db container, and compose interpolation into that role's URL"
+       for _, variable in DB_ROLES.values()},
     "POSTGRES_USER": "the postgres image",
     "POSTGRES_DB": "the postgres image",
     "COMPOSE_PROJECT_NAME": "docker compose (names containers and volumes)",
@@ -121,18 +147,23 @@ def env_example_entries(text: str) -> dict[str, str]:
     return entries
 
 
-def code_reads() -> dict[str, str]:
-    """Every setting the project's Python code reads -> one file that reads it."""
-    found: dict[str, str] = {}
+def code_reads_all() -> dict[str, list[str]]:
+    """Every setting the project's Python code reads -> every file that reads it."""
+    found: dict[str, list[str]] = {}
     for directory in (*CODE_DIRS, *TOOL_DIRS):
         for path in sorted((ROOT / directory).rglob("*.py")):
             text = path.read_text(encoding="utf-8")
             names = [name for pattern in READ_PATTERNS for name in pattern.findall(text)]
             constants = dict(CONSTANT.findall(text))
             names += [constants[constant] for constant in READ_BY_CONSTANT.findall(text) if constant in constants]
-            for name in names:
-                found.setdefault(name, str(path.relative_to(ROOT)))
+            for name in dict.fromkeys(names):
+                found.setdefault(name, []).append(str(path.relative_to(ROOT)))
     return found
+
+
+def code_reads() -> dict[str, str]:
+    """Every setting the project's Python code reads -> one file that reads it."""
+    return {name: paths[0] for name, paths in code_reads_all().items()}
 
 
 def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
@@ -180,10 +211,13 @@ def copy_sources(args: str) -> list[str]:
 
 
 def service_env(service: dict) -> dict[str, str]:
+    """NAME -> value; "" for a name given without a value (compose then
+    takes it from .env, or leaves it unset)."""
     environment = service.get("environment") or {}
     if isinstance(environment, list):
-        environment = dict(item.split("=", 1) for item in environment)
-    return {name: str(value) for name, value in environment.items()}
+        environment = dict(item.split("=", 1) if "=" in item else (item, None) for item in environment)
+    return {name: "" if value is None else str(value) for name, value in environment.items()}
+
 
 
 def command_port(command: list[str]) -> int | None:
@@ -228,10 +262,14 @@ def compose_problems(compose: dict) -> list[str]:
     problems: list[str] = []
     services: dict[str, dict] = compose.get("services") or {}
     running = {name: service for name, service in services.items() if not is_tool(service)}
-    missing = (set(CONTRACTS) | set(BACKING)) - set(running)
+    missing = (set(CONTRACTS) | set(BACKING) | ONE_OFF) - set(running)
     problems += [f"{name}: no such service" for name in sorted(missing)]
     networks = compose.get("networks") or {}
     for name, service in running.items():
+        if name in ONE_OFF:
+            if service.get("restart") != "no":
+                problems.append(f"{name}: runs once; restart must be 'no', not {service.get('restart')!r}")
+            continue
         if not (service.get("healthcheck") or {}).get("test"):
             problems.append(f"{name}: no healthcheck")
         elif any(tool in str(service["healthcheck"]["test"]) for tool in ("curl", "wget")):
@@ -262,6 +300,74 @@ def compose_problems(compose: dict) -> list[str]:
     problems += _url_problems(services)
     problems += _secret_problems(services)
     problems += _volume_problems(compose, services)
+    problems += _own_settings_problems(services, code_reads_all())
+    problems += _database_role_problems(services)
+    return problems
+
+
+def _own_settings_problems(services: dict, reads: dict[str, list[str]]) -> list[str]:
+    """No container reads .env whole; each is given only settings its code
+    reads (so no other service's secret), and every documented setting its
+    own package reads (so an operator's .env is not silently ignored)."""
+    problems = []
+    documented = set(env_example_entries(ENV_EXAMPLE.read_text()))
+
+    def read_by(directories: tuple[str, ...]) -> set[str]:
+        return {name for name, paths in reads.items() if any(path.split("/")[0] in directories for path in paths)}
+
+    for name, service in services.items():
+        if service.get("env_file"):
+            problems.append(f"{name}: reads env_file {service['env_file']!r}, which gives it every secret")
+        if name not in SERVICE_CODE:
+            continue
+        allowed = read_by((*SERVICE_CODE[name], *SHARED_CODE))
+        for variable in sorted(set(service_env(service)) - allowed - set(THIRD_PARTY)):
+            problems.append(f"{name}: is given {variable}, which its code never reads")
+        if name in OWN_CODE:
+            wanted = (read_by((OWN_CODE[name],)) & documented) - set(NOT_PASSED)
+            for variable in sorted(wanted - set(service_env(service))):
+                problems.append(f"{name}: {variable} is read by its code but not passed to it")
+    return problems
+
+
+def _database_role_problems(services: dict) -> list[str]:
+    """Each container connects as its own role, with that role's password;
+    none as the superuser; the migration grants the roles the URLs use, and
+    everything using the database waits for the migration to finish."""
+    problems = []
+    users: dict[str, str] = {}
+    for name, service in services.items():
+        for variable in ("DATABASE_URL", "TRACKER_STORE_URL"):
+            value = service_env(service).get(variable)
+            if not value:
+                continue
+            found = re.match(r"^[a-z0-9+]+://([^:/@]+):\$\{([A-Z0-9_]+)[^}]*\}@", value)
+            expected = DB_ROLES.get(name)
+            if found is None or expected is None or found.groups() != expected:
+                problems.append(f"{name}: {variable} must connect as {expected and expected[0]!r} with "
+                                f"${{{expected and expected[1]}}}, not {value!r}")
+                continue
+            users[name] = found.group(1)
+            if name != MIGRATE and not _waits_for(service, MIGRATE, "service_completed_successfully"):
+                problems.append(f"{name}: uses the database but does not wait for {MIGRATE} to complete")
+    migrate = [str(part) for part in (services.get(MIGRATE) or {}).get("command") or []]
+    grants = dict(part.split("=", 1) for part in (migrate[i + 1] for i, word in enumerate(migrate[:-1])
+                                                   if word == "--grant"))
+    for service in ("bridge", "handoff", "rasa"):
+        if service in users and grants.get(service) != users[service]:
+            problems.append(f"{MIGRATE}: grants {service}'s tables to {grants.get(service)!r}, "
+                            f"but {service} connects as {users[service]!r}")
+    if "--tracker" not in migrate:
+        problems.append(f"{MIGRATE}: does not make Rasa's tracker table (--tracker), which rasa's role may not")
+    db_env = service_env(services.get("db") or {})
+    superuser = db_env.get("POSTGRES_USER", "postgres")
+    problems += [f"{name}: connects as the superuser {superuser!r}" for name, user in users.items() if user == superuser]
+    for _, variable in DB_ROLES.values():
+        if variable not in db_env:
+            problems.append(f"db: {variable} is not given to roles.sh")
+    source, target = ROLES_SCRIPT_MOUNT
+    if not any(str(volume).startswith(f"{source}:{target}") for volume in (services.get("db") or {}).get("volumes") or []):
+        problems.append(f"db: {source} is not mounted into {target}, so no role is made")
     return problems
 
 
@@ -285,9 +391,6 @@ def _project_service_problems(name: str, service: dict, contract: Contract, serv
             problems.append(f"{name}: healthcheck asks {parts.path or '/'}, the service answers {contract.health_path}")
     if port is not None and port not in container_ports(service):
         problems.append(f"{name}: port {port} is not in expose/ports {sorted(container_ports(service))}")
-    if ".env" not in (service.get("env_file") if isinstance(service.get("env_file"), list)
-                      else [service.get("env_file")]):
-        problems.append(f"{name}: does not read its settings from env_file .env")
     environment = service_env(service)
     for variable, value in contract.needs.items():
         if variable not in environment:
@@ -300,9 +403,13 @@ def _project_service_problems(name: str, service: dict, contract: Contract, serv
     return problems
 
 
-def _waits_for_healthy(service: dict, dependency: str) -> bool:
+def _waits_for(service: dict, dependency: str, condition: str) -> bool:
     depends = service.get("depends_on")
-    return isinstance(depends, dict) and (depends.get(dependency) or {}).get("condition") == "service_healthy"
+    return isinstance(depends, dict) and (depends.get(dependency) or {}).get("condition") == condition
+
+
+def _waits_for_healthy(service: dict, dependency: str) -> bool:
+    return _waits_for(service, dependency, "service_healthy")
 
 
 def _url_problems(services: dict) -> list[str]:
@@ -333,11 +440,11 @@ def _secret_problems(services: dict) -> list[str]:
     problems = []
     for name, service in services.items():
         for variable, value in service_env(service).items():
-            if SECRET_NAME.search(variable) and not value.startswith("${"):
+            if SECRET_NAME.search(variable) and value and not value.startswith("${"):
                 problems.append(f"{name}: {variable} has a literal value; take it from .env")
             password = re.match(r"^[a-z+]+://[^:/@]+:([^@]*)@", value)
             if password and not password.group(1).startswith("${"):
-                problems.append(f"{name}: {variable} holds a literal password; interpolate ${{POSTGRES_PASSWORD}}")
+                problems.append(f"{name}: {variable} holds a literal password; interpolate it from .env")
     return problems
 
 
@@ -479,6 +586,15 @@ def test_each_command_is_one_its_module_accepts(compose: dict, service: str) -> 
     assert unaccepted_options(command, done.stdout) == [], f"`{shown}` does not list these options"
 
 
+def test_the_migration_command_is_one_plumbing_accepts(compose: dict) -> None:
+    command = [str(part) for part in compose["services"][MIGRATE]["command"]]
+    module, words = MIGRATE_COMMAND
+    assert command[:3 + len(words)] == ["python", "-m", module, *words]
+    done = help_text(module, words)
+    assert done.returncode == 0, done.stderr[-600:]
+    assert unaccepted_options(command, done.stdout) == []
+
+
 def test_the_admin_commands_the_guide_gives_are_ones_handoff_accepts(compose: dict) -> None:
     admin = compose["services"]["handoff-admin"]
     assert admin["entrypoint"] == ["python", "-m", "handoff"] and is_tool(admin)
@@ -579,8 +695,22 @@ def _broken(compose: dict, change) -> dict:
      "rasa: listens on 5006"),
     (lambda s: s["bridge"]["environment"].pop("COUNCIL_ENV"), "bridge: COUNCIL_ENV is not set"),
     (lambda s: s["db"]["environment"].update(POSTGRES_PASSWORD="hunter2"), "db: POSTGRES_PASSWORD has a literal"),
-    (lambda s: s["handoff"]["environment"].update(DATABASE_URL="postgresql://council:hunter2@db:5432/council"),
-     "literal password"),
+    (lambda s: s["handoff"]["environment"].update(
+        DATABASE_URL="postgresql://council_handoff:hunter2@db:5432/council"), "literal password"),
+    (lambda s: s["bridge"].update(env_file=".env"), "bridge: reads env_file"),
+    (lambda s: s["actions"]["environment"].update(TWILIO_AUTH_TOKEN=None), "actions: is given TWILIO_AUTH_TOKEN"),
+    (lambda s: s["bridge"]["environment"].pop("SMS_REPLY_REGIONS"), "bridge: SMS_REPLY_REGIONS is read"),
+    (lambda s: s["bridge"]["environment"].update(
+        DATABASE_URL="postgresql://council_handoff:${HANDOFF_DB_PASSWORD}@db:5432/council"),
+     "bridge: DATABASE_URL must connect as 'council_bridge'"),
+    (lambda s: s["rasa"]["environment"].update(
+        TRACKER_STORE_URL="postgresql://council:${POSTGRES_PASSWORD}@db:5432/council"),
+     "rasa: TRACKER_STORE_URL must connect as 'council_rasa'"),
+    (lambda s: s["handoff"]["depends_on"].pop("migrate"), "handoff: uses the database but does not wait for migrate"),
+    (lambda s: s["migrate"].update(command=["python", "-m", "plumbing", "migrate", "--tracker",
+                                            "--grant", "bridge=council_x"]), "grants bridge's tables to 'council_x'"),
+    (lambda s: s["migrate"].update(restart="unless-stopped"), "migrate: runs once"),
+    (lambda s: s["db"].update(volumes=["pgdata:/var/lib/postgresql/data"]), "no role is made"),
     (lambda s: s["actions"].pop("volumes"), "actions: the outbox"),
     (lambda s: s["handoff"]["depends_on"]["db"].update(condition="service_started"), "must wait for db"),
     (lambda s: s["redis"].update(networks=["edge"]), "redis: on network 'edge'"),
@@ -651,6 +781,7 @@ def _stack_dir(tmp_path: Path, overrides: dict[str, str]) -> Path:
     entries = env_example_entries(ENV_EXAMPLE.read_text())
     entries.update({"POSTGRES_PASSWORD": "test-only-not-a-secret", "TWILIO_AUTH_TOKEN": "test-only",
                     "HANDOFF_API_TOKEN": "test-only", "PUBLIC_BASE_URL": "https://calls.example.gov.uk"})
+    entries.update({variable: f"test-only-{role}" for role, variable in DB_ROLES.values()})
     entries.update(overrides)
     (tmp_path / ".env").write_text("".join(f"{name}={value}\n" for name, value in entries.items()))
     return tmp_path
@@ -665,13 +796,16 @@ def test_compose_config_accepts_the_file(tmp_path: Path) -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     resolved = yaml.safe_load(done.stdout)["services"]
-    assert set(resolved) == {*CONTRACTS, *BACKING, "handoff-admin"}
-    for name in ("bridge", "handoff", "handoff-admin"):
-        assert resolved[name]["environment"]["DATABASE_URL"] == \
-            "postgresql://council:test-only-not-a-secret@db:5432/council"
-    assert resolved["rasa"]["environment"]["TRACKER_STORE_URL"].startswith("postgresql://council:test-only-")
+    assert set(resolved) == {*CONTRACTS, *BACKING, *ONE_OFF, "handoff-admin"}
+    for name in ("bridge", "handoff", "handoff-admin", MIGRATE):
+        role = DB_ROLES[name][0]
+        assert resolved[name]["environment"]["DATABASE_URL"] == f"postgresql://{role}:test-only-{role}@db:5432/council"
+    assert resolved["rasa"]["environment"]["TRACKER_STORE_URL"].startswith("postgresql://council_rasa:test-only-")
+    assert resolved["bridge"]["environment"]["TWILIO_AUTH_TOKEN"] == "test-only"  # taken from .env by name
+    assert "TWILIO_AUTH_TOKEN" not in resolved["actions"]["environment"]
     assert {name for name, service in resolved.items() if service.get("ports")} == PUBLISHED
-    assert all(service.get("healthcheck") for name, service in resolved.items() if name != "handoff-admin")
+    assert all(service.get("healthcheck") for name, service in resolved.items()
+               if name not in {"handoff-admin", *ONE_OFF})
 
 
 def test_compose_config_refuses_a_missing_database_password(tmp_path: Path) -> None:
