@@ -4,7 +4,8 @@ often the service is down or slow.
 
 `submit` commits the case to a SQLite file first (WAL, synchronous=FULL: a
 committed row survives a crash of the process or the machine), then tries
-to deliver everything pending, oldest first, with a short timeout. Cases
+to deliver everything pending, oldest first, with a short timeout, waiting
+for that at most SUBMIT_WAIT_S so the resident's answer is not held. Cases
 not delivered are retried on every later submit and by a background loop.
 A retry after an ambiguous failure (the service stored the case but the
 answer was lost) is safe because the service is idempotent on
@@ -49,9 +50,13 @@ REJECTED = "rejected"
 DEFAULT_URL = "http://127.0.0.1:8090"
 DEVELOPMENT_TOKEN = settings.DEVELOPMENT_HANDOFF_TOKEN
 DEFAULT_PATH = VAR_DIR / "handoff-outbox.db"
-# An action waits for at most about two of these (a flush already running,
-# then its own attempt), so the citizen is not kept waiting on a dead service.
+# One attempt to deliver a case gives up after this.
 DELIVERY_TIMEOUT_S = 2.0
+# How long an action waits for delivery before it answers. The case is safe
+# on disk already and its reference known, so the answer does not depend on
+# delivery; the bot's whole turn must fit the bridge's budget (BOT_TIMEOUT_S,
+# 3 s by default). Delivery goes on after the answer.
+SUBMIT_WAIT_S = 1.0
 MAX_BACKOFF_S = 60.0
 # After this many failed attempts a case is logged as stuck at error level,
 # so someone looks; it is still retried, because giving up would lose it.
@@ -106,8 +111,11 @@ class Outbox:
     """The outbox in one SQLite file. `client_factory` is called inside the
     event loop that delivers (once per loop) to make the HandoffClient."""
 
-    def __init__(self, path: Path, client_factory: Callable[[], HandoffClient]) -> None:
+    def __init__(self, path: Path, client_factory: Callable[[], HandoffClient],
+                 submit_wait_s: float = SUBMIT_WAIT_S) -> None:
         self.path = Path(path)
+        self._submit_wait_s = submit_wait_s
+        self._deliveries: set[asyncio.Task[None]] = set()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._factory = client_factory
         # One connection shared by the event loop's worker threads; the lock
@@ -201,8 +209,9 @@ class Outbox:
 
     async def submit(self, payload: dict[str, Any]) -> str:
         """Commit the case (a second submit of the same conversation_id and
-        reason keeps the first row), then try to deliver everything pending.
-        Returns "delivered", "queued" (kept; will be retried) or "rejected".
+        reason keeps the first row), then try to deliver everything pending,
+        waiting for that at most `submit_wait_s` (the delivery goes on after).
+        Returns "delivered", "queued" (kept; being or to be retried) or "rejected".
         Never raises for delivery problems; raises ValueError for a payload
         without conversation_id or reason, and sqlite3.Error when the case
         could not be stored (the caller must then not promise a call back)."""
@@ -210,11 +219,20 @@ class Outbox:
         label, reference = _conversation_label(payload["conversation_id"]), payload.get("reference")
         if not await asyncio.to_thread(self._insert, key, payload, current_request_id()):
             log.info("handoff case %s (conversation %s) is already in the outbox", reference, label)
+        delivery = asyncio.get_running_loop().create_task(self._flush_quietly())
+        self._deliveries.add(delivery)
+        delivery.add_done_callback(self._deliveries.discard)
+        done, _ = await asyncio.wait({delivery}, timeout=self._submit_wait_s)
+        if not done:
+            log.info("handoff case %s (conversation %s): answering before delivery, which goes on",
+                     reference, label)
+        return await asyncio.to_thread(self._state, key)
+
+    async def _flush_quietly(self) -> None:
         try:
             await self.flush()
         except Exception as exc:  # noqa: BLE001 - the case is safe on disk; the action must go on
             log.warning("handoff outbox: delivery failed unexpectedly: %s", type(exc).__name__)
-        return await asyncio.to_thread(self._state, key)
 
     async def flush(self) -> int:
         """Try every pending case, oldest first; returns how many were
@@ -290,13 +308,14 @@ class Outbox:
             delay = min(delay * 2, max_interval_s) if stuck else interval_s
 
     async def stop(self) -> None:
-        """Stop the background loop (a delivery under way is abandoned; its
-        case stays pending) and close the client's own session."""
+        """Stop the background loop and any delivery an action left running
+        (abandoned: its case stays pending) and close the client's own session."""
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for running in [task, *self._deliveries]:
+            if running is not None and not running.done():
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
         client, self._client = self._client, None
         self._loop = self._flush_lock = None
         if client is not None:

@@ -87,6 +87,8 @@ class FakeService:
         if mode == "slow":
             await asyncio.sleep(SLOW_S)
             return web.json_response({"error": "too late"}, status=503)
+        if mode == "late":  # slower than the action waits, within the client's timeout
+            await asyncio.sleep(TIMEOUT_S / 2)
         if mode in ("500", "429", "401", "400"):
             return web.json_response({"error": "nope"}, status=int(mode))
         if mode == "422":
@@ -123,9 +125,9 @@ def make_outbox(tmp_path: Path, session: aiohttp.ClientSession) -> Iterator[Call
     stopped and closed at the end; a second call is a restart."""
     made: list[Outbox] = []
 
-    def make(url: str, path: Path | None = None) -> Outbox:
+    def make(url: str, path: Path | None = None, submit_wait_s: float = TIMEOUT_S * 3) -> Outbox:
         box = Outbox(path or tmp_path / "outbox" / "cases.db",
-                     lambda: HandoffClient(session, url, TOKEN, timeout_s=TIMEOUT_S))
+                     lambda: HandoffClient(session, url, TOKEN, timeout_s=TIMEOUT_S), submit_wait_s=submit_wait_s)
         made.append(box)
         return box
 
@@ -258,6 +260,24 @@ async def test_slow_service_costs_the_action_one_timeout(service: FakeService,
     assert await box.submit(a_case()) == QUEUED
     assert time.monotonic() - started < TIMEOUT_S + 0.5
     assert box.pending() == 1
+
+
+async def test_the_action_answers_before_a_late_delivery_which_still_lands_once(
+        service: FakeService, make_outbox: Callable[..., Outbox]) -> None:
+    """The case is on disk before the action waits; a service slower than
+    the action's wait gets it anyway, after the answer, exactly once."""
+    await service.start()
+    service.mode = "late"
+    box = make_outbox(service.url, submit_wait_s=TIMEOUT_S / 10)
+    case = a_case()
+    assert await box.submit(case) == QUEUED
+    for _ in range(100):
+        if box.pending() == 0:
+            break
+        await asyncio.sleep(TIMEOUT_S / 10)
+    assert box.pending() == 0 and rows(box.path)[0]["delivered_at"]
+    assert list(service.creates.values()) == [1]
+    await box.stop()
 
 
 async def test_422_is_rejected_kept_logged_and_never_retried(
