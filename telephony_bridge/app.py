@@ -26,16 +26,16 @@ from council.catalogue import Catalogue, default_catalogue
 from council.phones import region_of
 from council.wording import web_for
 from plumbing import observability
+from plumbing.bot_client import BotClient
 from plumbing.logs import bind_request_id, clean_request_id, new_request_id
 from plumbing.masking import mask
+from plumbing.rate_limit import CallerLimit
 from telephony_bridge import guards, sms, twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.directory import Directory
 from telephony_bridge.directory_file import default_directory
-from telephony_bridge.limits import CallerLimit
 from telephony_bridge.menu import Menu, default_menu
 from telephony_bridge.metrics import SMS, VOICE, BridgeMetrics, MeteredCallLog
-from telephony_bridge.rasa_client import BotClient
 from telephony_bridge.settings import Settings
 from telephony_bridge.signatures import is_valid, signed_url
 from telephony_bridge.state import TurnState

@@ -8,9 +8,9 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 
+from plumbing.bot_client import BotReply
 from plumbing.observability import LATENCY_BUCKETS, HttpMetrics
 from telephony_bridge.calllog import FINAL_STATUSES, CallLog
-from telephony_bridge.rasa_client import BotReply
 from telephony_bridge.voice import AsyncCallLog
 
 VOICE = "voice"

@@ -10,9 +10,9 @@ import re
 from typing import Iterable, Iterator, Mapping
 
 from council.catalogue import Catalogue
+from plumbing.bot_client import BotClient, BotReply, BotUnavailable
 from plumbing.masking import mask
 from telephony_bridge import twiml
-from telephony_bridge.rasa_client import BotClient, BotReply, BotUnavailable
 
 log = logging.getLogger("telephony_bridge.sms")
 

@@ -24,13 +24,13 @@ from council.catalogue import Catalogue
 from council.clock import now
 from council.phones import to_e164
 from council.wording import web_for
+from plumbing.bot_client import BotClient, BotReply, BotUnavailable
 from plumbing.masking import mask
 from telephony_bridge import twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.dial_requests import dial_request
 from telephony_bridge.directory import CONNECT, Directory, Entry
 from telephony_bridge.menu import Menu
-from telephony_bridge.rasa_client import BotClient, BotReply, BotUnavailable
 from telephony_bridge.state import FRESH, TurnState
 
 log = logging.getLogger("telephony_bridge.voice")

@@ -361,12 +361,14 @@ def _database_role_problems(services: dict) -> list[str]:
         problems.append(f"{MIGRATE}: does not make Rasa's tracker table (--tracker), which rasa's role may not")
     db_env = service_env(services.get("db") or {})
     superuser = db_env.get("POSTGRES_USER", "postgres")
-    problems += [f"{name}: connects as the superuser {superuser!r}" for name, user in users.items() if user == superuser]
+    problems += [f"{name}: connects as the superuser {superuser!r}"
+                 for name, user in users.items() if user == superuser]
     for _, variable in DB_ROLES.values():
         if variable not in db_env:
             problems.append(f"db: {variable} is not given to roles.sh")
     source, target = ROLES_SCRIPT_MOUNT
-    if not any(str(volume).startswith(f"{source}:{target}") for volume in (services.get("db") or {}).get("volumes") or []):
+    mounted = (services.get("db") or {}).get("volumes") or []
+    if not any(str(volume).startswith(f"{source}:{target}") for volume in mounted):
         problems.append(f"db: {source} is not mounted into {target}, so no role is made")
     return problems
 

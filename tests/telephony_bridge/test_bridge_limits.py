@@ -10,7 +10,7 @@ from typing import AsyncIterator
 import pytest
 
 from devtools.simulator import run_call
-from telephony_bridge.limits import CallerLimit
+from plumbing.rate_limit import CallerLimit
 from telephony_bridge.settings import Settings, SettingsError
 from tests.bridge_harness import CALLER, TOKEN, Bridge, running_bridge, settings
 from tests.conftest import free_port

@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from council.phones import is_uk_mobile, to_e164
+from plumbing.bot_client import BotUnavailable, parse_reply
 from plumbing.masking import mask
 from telephony_bridge import twiml
 from telephony_bridge.guards import decode_form
-from telephony_bridge.rasa_client import BotUnavailable, parse_reply
 from telephony_bridge.settings import DEVELOPMENT_TOKEN, Settings, SettingsError
 from telephony_bridge.sms import PART_CHARS, reply_text, split_message
 from telephony_bridge.state import TurnState

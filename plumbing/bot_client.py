@@ -1,4 +1,5 @@
-"""The one client of the bot: Rasa's REST channel.
+"""The one client of the bot: Rasa's REST channel (the bridge's calls and
+texts, and the web chat, talk to the bot through it).
 
 `BotClient.send` posts a message and returns what the bot said as a
 `BotReply`, or raises `BotUnavailable` for anything that is not a proper
@@ -49,6 +50,7 @@ class BotReply:
     texts: tuple[str, ...] = ()
     buttons: tuple[str, ...] = ()  # titles, in order
     events: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)  # council payloads
+    button_payloads: tuple[str, ...] = ()  # what each button sends back, in the order of `buttons`
 
     def event(self, name: str) -> Mapping[str, Any] | None:
         """The first council payload of this kind, if the bot sent one."""
@@ -67,6 +69,7 @@ def parse_reply(payload: Any) -> BotReply:
         raise BotUnavailable(f"answer is a {type(payload).__name__}, not a list of messages")
     texts: list[str] = []
     buttons: list[str] = []
+    payloads: list[str] = []
     events: list[Mapping[str, Any]] = []
     for message in payload:
         if not isinstance(message, dict):
@@ -77,11 +80,13 @@ def parse_reply(payload: Any) -> BotReply:
         for button in message.get("buttons") or []:
             if isinstance(button, dict) and isinstance(button.get("title"), str):
                 buttons.append(button["title"])
+                payload = button.get("payload")
+                payloads.append(payload if isinstance(payload, str) and payload else button["title"])
         custom = message.get("custom")
         council = custom.get("council") if isinstance(custom, dict) else None
         if isinstance(council, dict) and isinstance(council.get("event"), str):
             events.append(council)
-    return BotReply(tuple(texts), tuple(buttons), tuple(events))
+    return BotReply(tuple(texts), tuple(buttons), tuple(events), tuple(payloads))
 
 
 class BotClient:

@@ -1,6 +1,7 @@
 """Per-caller limits, so that one number cannot tie up the line or make the
 bridge text without end (a robocaller, a texting loop with another bot, a
 prank): at most `limit` calls (or texts) from one number in any `window_s`.
+The web chat counts messages the same way, by session and by client address.
 
 Numbers are kept only as a keyed hash with a key made at start (nothing in
 memory reads back as a number), in a table bounded by `max_numbers`: when it
