@@ -21,7 +21,8 @@ DEVELOPMENT = "development"
 # in production, whatever the setting they arrive in.
 DEVELOPMENT_TWILIO_TOKEN = "development-only-token"
 DEVELOPMENT_HANDOFF_TOKEN = "development-handoff-token"
-DEVELOPMENT_TOKENS = frozenset({DEVELOPMENT_TWILIO_TOKEN, DEVELOPMENT_HANDOFF_TOKEN})
+DEVELOPMENT_WEBCHAT_KEY = "development-webchat-key"
+DEVELOPMENT_TOKENS = frozenset({DEVELOPMENT_TWILIO_TOKEN, DEVELOPMENT_HANDOFF_TOKEN, DEVELOPMENT_WEBCHAT_KEY})
 
 
 class SettingsError(ValueError):

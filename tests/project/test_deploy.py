@@ -32,7 +32,7 @@ DOCKERFILE = ROOT / "docker" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
 OPERATIONS = ROOT / "docs" / "operations.md"
-CODE_DIRS = ("council", "plumbing", "bot", "actions", "telephony_bridge", "handoff")  # what the image carries
+CODE_DIRS = ("council", "plumbing", "bot", "actions", "telephony_bridge", "handoff", "webchat")  # what the image carries
 TOOL_DIRS = ("devtools",)  # read settings too, but stay out of the image
 
 
@@ -57,6 +57,7 @@ CONTRACTS = {
                        {"RASA_URL": None, "DATABASE_URL": None, "COUNCIL_ENV": "production"}),
     "handoff": Contract("handoff", ("serve",), 8090, "/healthz",
                         {"DATABASE_URL": None, "COUNCIL_ENV": "production"}),
+    "webchat": Contract("webchat", ("serve",), 8070, "/healthz", {"RASA_URL": None, "COUNCIL_ENV": "production"}),
 }
 BACKING = {"db": 5432, "redis": 6379}
 # Runs to completion before the services that use the database start.
@@ -66,11 +67,12 @@ ONE_OFF = {MIGRATE}
 # The code each container runs (besides council and plumbing, which all do):
 # what it is given must be read there.
 SERVICE_CODE = {"rasa": ("bot",), "actions": ("bot", "actions"), "bridge": ("telephony_bridge",),
-                "handoff": ("handoff",), "handoff-admin": ("handoff",), MIGRATE: ()}
+                "handoff": ("handoff",), "handoff-admin": ("handoff",), "webchat": ("webchat",), MIGRATE: ()}
 SHARED_CODE = ("council", "plumbing")
 # Each long-running service's own package: every documented setting it
 # reads must reach it, or an operator's .env would be silently ignored.
-OWN_CODE = {"rasa": "bot", "actions": "actions", "bridge": "telephony_bridge", "handoff": "handoff"}
+OWN_CODE = {"rasa": "bot", "actions": "actions", "bridge": "telephony_bridge", "handoff": "handoff",
+            "webchat": "webchat"}
 NOT_PASSED = {
     "COUNCIL_MODEL_CACHE": "training only: the image carries the model trained at build time",
 }
@@ -81,7 +83,7 @@ DB_ROLES = {MIGRATE: ("council_migrate", "MIGRATE_DB_PASSWORD"), "bridge": ("cou
             "handoff-admin": ("council_handoff", "HANDOFF_DB_PASSWORD"),
             "rasa": ("council_rasa", "RASA_DB_PASSWORD")}
 ROLES_SCRIPT_MOUNT = ("./docker/postgres/roles.sh", "/docker-entrypoint-initdb.d/")
-PUBLISHED = {"bridge", "handoff"}
+PUBLISHED = {"bridge", "handoff", "webchat"}
 # Which service each URL setting must point at (and so at that service's port).
 URL_TARGETS = {"RASA_URL": "rasa", "ACTION_SERVER_URL": "actions", "HANDOFF_URL": "handoff",
                "DATABASE_URL": "db", "TRACKER_STORE_URL": "db", "LOCK_STORE_URL": "redis"}
@@ -99,6 +101,7 @@ THIRD_PARTY = {
     "COUNCIL_IMAGE": "docker compose interpolation (the image tag)",
     "BRIDGE_PUBLISH": "docker compose interpolation (the bridge's published address)",
     "HANDOFF_PUBLISH": "docker compose interpolation (the staff pages' published address)",
+    "WEBCHAT_PUBLISH": "docker compose interpolation (the web chat's published address)",
     "TF_CPP_MIN_LOG_LEVEL": "TensorFlow",
     "RASA_TELEMETRY_ENABLED": "Rasa (off: no telemetry leaves the council)",
     "PYTHONPATH": "Python",
@@ -666,7 +669,7 @@ def test_the_image_files_run_the_services_and_find_the_built_model(tmp_path: Pat
     done = _run_in(app, "import importlib, pkgutil, actions\n"
                         "for m in pkgutil.walk_packages(actions.__path__, 'actions.'):\n"
                         "    importlib.import_module(m.name)\n"
-                        "import bot.serve, telephony_bridge.app, handoff.app, handoff.db\n"
+                        "import bot.serve, telephony_bridge.app, handoff.app, handoff.db, webchat.app\n"
                         "from bot.training import fingerprint; print(fingerprint())")
     assert done.returncode == 0, done.stderr[-1500:]
     from bot.training import fingerprint

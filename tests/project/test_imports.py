@@ -21,7 +21,7 @@ import pytest
 from plumbing.paths import ROOT
 
 DOMAIN_AND_PLUMBING = ("council", "plumbing")
-SERVICES = ("bot", "actions", "telephony_bridge", "handoff")
+SERVICES = ("bot", "actions", "telephony_bridge", "handoff", "webchat")
 TOOLS = ("devtools",)
 PACKAGES = DOMAIN_AND_PLUMBING + SERVICES + TOOLS
 ALLOWED = {
