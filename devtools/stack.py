@@ -1,5 +1,6 @@
 """Start the local stack: the handoff service, the action server, the Rasa
-server (REST channel) and the telephony bridge, each a child process that is
+server (REST channel), the telephony bridge and (for `make run`) the web
+chat, each a child process that is
 healthy before the next starts. Used by `make run`, the tests and the
 benchmarks. Rasa and the action server run through `python -m bot serve` and
 `python -m bot actions`, as in production: the tracker and lock stores come
@@ -25,6 +26,7 @@ ACTIONS_PORT = 5055
 RASA_PORT = 5005
 BRIDGE_PORT = 8080
 HANDOFF_PORT = 8090
+WEBCHAT_PORT = 8070
 HEALTH_TIMEOUT_S = 180
 WARM_UP_SENDER = "stack-warm-up"  # not a resident: `replay record` passes it over
 
@@ -130,6 +132,15 @@ def start_handoff(port: int = HANDOFF_PORT, env: dict[str, str] | None = None,
     )
 
 
+def start_webchat(port: int = WEBCHAT_PORT, rasa_url: str = f"http://127.0.0.1:{RASA_PORT}",
+                  env: dict[str, str] | None = None, log_path: Path | None = None) -> subprocess.Popen | None:
+    """The residents' web chat, in front of the same Rasa."""
+    return start_process(
+        [sys.executable, "-m", "webchat", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        f"http://127.0.0.1:{port}/healthz", {"RASA_URL": rasa_url, **(env or {})}, log_path,
+    )
+
+
 def stop(*processes: subprocess.Popen | None) -> None:
     for process in processes:
         if process is not None and process.poll() is None:
@@ -158,7 +169,10 @@ def run_stack() -> int:
         started.append(start_rasa_server(model=model, log_path=logs / "rasa.log"))
         print("Starting the telephony bridge...", flush=True)
         started.append(start_bridge(log_path=logs / "bridge.log"))
-        print(f"Stack up: bridge http://127.0.0.1:{BRIDGE_PORT}, Rasa http://127.0.0.1:{RASA_PORT}, "
+        print("Starting the web chat...", flush=True)
+        started.append(start_webchat(log_path=logs / "webchat.log"))
+        print(f"Stack up: web chat http://127.0.0.1:{WEBCHAT_PORT}/chat, bridge http://127.0.0.1:{BRIDGE_PORT}, "
+              f"Rasa http://127.0.0.1:{RASA_PORT}, "
               f"actions http://127.0.0.1:{ACTIONS_PORT}, staff pages http://127.0.0.1:{HANDOFF_PORT}/staff/ "
               "(make a sign-in with: .venv/bin/python -m handoff add-staff --username NAME --name 'Full Name' "
               "--centre lancaster_town_hall); logs in var/logs/.", flush=True)
