@@ -41,6 +41,19 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# axe-core for the accessibility checks in the browser tests, from the npm
+# registry at the version package-lock.json pins.
+if command -v npm >/dev/null 2>&1; then
+  npm_stamp="node_modules/.installed-$(sha256sum < package-lock.json | cut -c1-16)"
+  if [ ! -f "$npm_stamp" ]; then
+    echo "Installing axe-core for the accessibility tests..." >&2
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    touch "$npm_stamp"
+  fi
+else
+  echo "npm is not installed: the accessibility checks of the browser tests will fail until it is." >&2
+fi
+
 stamp=".venv/.installed-$(cat requirements.lock requirements-dev.lock | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0

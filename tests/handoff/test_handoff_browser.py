@@ -1,6 +1,7 @@
 """The staff pages in a real browser (Chromium through Playwright) against
 the handoff service on a real local port: sign in, open a case from the
-queue, claim it, record an outcome, find a case by reference.
+queue, claim it, record an outcome, find a case by reference; on every page
+axe-core's WCAG 2.2 AA checks find no serious or critical violation.
 
 Chromium comes from the system (/usr/bin/chromium), never downloaded. When
 it is missing the test is skipped, except under CI (CI set), where the
@@ -9,7 +10,6 @@ project's set-up installs it and a skip would hide a broken build.
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,10 +26,8 @@ from handoff.cases import Case, NewCase
 from handoff.settings import HandoffSettings
 from handoff.store import CaseStore
 from plumbing.paths import VAR_DIR
+from tests.browser import CHROMIUM_ARGS, axe_or_skip, axe_violations, chromium_or_skip
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 RESULTS = VAR_DIR / "test-results"
 NOW = datetime(2026, 11, 10, 10, 30, tzinfo=LONDON)
 PASSWORD = "correct horse battery"
@@ -43,11 +41,8 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def chromium() -> Path:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; the CI set-up should have installed Chromium")
-        pytest.skip(f"{CHROMIUM} is missing (install the chromium package to run the browser tests)")
-    return CHROMIUM
+    axe_or_skip()
+    return chromium_or_skip()
 
 
 @pytest.fixture
@@ -92,7 +87,12 @@ async def test_staff_work_a_case_in_a_real_browser(chromium: Path, store: CaseSt
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 1024, "height": 768})
+            context = await browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
+            page = await context.new_page()
+            checked: dict[str, list[str]] = {}
+
+            async def check(state: str) -> None:
+                checked[state] = await axe_violations(page)
 
             async def on_dialog(dialog: object) -> None:
                 dialogs.append(dialog.message)  # type: ignore[attr-defined]
@@ -101,6 +101,7 @@ async def test_staff_work_a_case_in_a_real_browser(chromium: Path, store: CaseSt
             page.on("dialog", on_dialog)
 
             await page.goto(f"{base_url}/staff/login")
+            await check("sign-in")
             await page.get_by_label("Username").fill("alice")
             await page.get_by_label("Password").fill(PASSWORD)
             await page.get_by_role("button", name="Sign in").click()
@@ -111,6 +112,7 @@ async def test_staff_work_a_case_in_a_real_browser(chromium: Path, store: CaseSt
             await expect(rows.nth(0)).to_contain_text(other.reference)  # urgent first
             await expect(rows.nth(1)).to_contain_text("2 h 15 min")
             await page.screenshot(path=str(RESULTS / "handoff-queue.png"), full_page=True)
+            await check("queue")
 
             await page.get_by_role("link", name=case.reference).click()
             await expect(page.get_by_role("heading", name=f"Case {case.reference}")).to_be_visible()
@@ -123,6 +125,7 @@ async def test_staff_work_a_case_in_a_real_browser(chromium: Path, store: CaseSt
             await page.get_by_label("Appointment booked").check()
             await page.get_by_label("Note (optional)").fill(f"Booked for Thursday {SCRIPT}")
             await page.screenshot(path=str(RESULTS / "handoff-case.png"), full_page=True)
+            await check("case")
             await page.get_by_role("button", name="Save outcome").click()
             await expect(page.locator("#case-status")).to_have_text("Resolved")
             await expect(page.locator(".notes")).to_contain_text(f"Booked for Thursday {SCRIPT}")
@@ -144,8 +147,13 @@ async def test_staff_work_a_case_in_a_real_browser(chromium: Path, store: CaseSt
             await page.get_by_role("link", name="Reports").click()
             await expect(page.get_by_role("heading", name="Cases by outcome")).to_be_visible()
             await page.screenshot(path=str(RESULTS / "handoff-reports.png"), full_page=True)
+            await check("reports")
+            await page.goto(f"{base_url}/staff/search?reference=NOT-A-REF")
+            await check("search, nothing found")
         finally:
             await browser.close()
 
     assert dialogs == [], f"a script ran in the page: {dialogs}"
+    assert set(checked) == {"sign-in", "queue", "case", "reports", "search, nothing found"}
+    assert {state: found for state, found in checked.items() if found} == {}
     assert store.get(case.reference).outcome == "appointment_booked"

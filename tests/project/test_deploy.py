@@ -32,7 +32,8 @@ DOCKERFILE = ROOT / "docker" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
 OPERATIONS = ROOT / "docs" / "operations.md"
-CODE_DIRS = ("council", "plumbing", "bot", "actions", "telephony_bridge", "handoff", "webchat")  # what the image carries
+# what the image carries
+CODE_DIRS = ("council", "plumbing", "bot", "actions", "telephony_bridge", "handoff", "webchat")
 TOOL_DIRS = ("devtools",)  # read settings too, but stay out of the image
 
 
