@@ -20,6 +20,8 @@ from council.catalogue import Catalogue, CatalogueError, default_catalogue, load
 FILE = "ivr_menu.yml"
 MAX_DEPTH = 3  # levels of menus, the main menu included: deeper loses callers
 KEY_NAMES = {"*": "star", "#": "hash"}
+# A person, from every menu (and every other prompt: telephony_bridge/voice.py).
+PERSON_KEY = "0"
 _OPTION_KEYS = {"digit", "label", "service", "menu", "person"}
 _LEADS = ("service", "menu", "person")
 
@@ -82,6 +84,8 @@ class Menu:
                 choice = Choice("main", current, keys=keys)
                 continue
             option = self._menus[current].get(key)
+            if option is None and key == PERSON_KEY:
+                return Choice("person", current, label="speak to someone", keys=keys)
             if option is None:
                 return Choice("invalid", current)
             if option.service:
@@ -101,6 +105,8 @@ class Menu:
             f"{'To' if option.person else 'For'} {option.label}, press {option.digit}."
             for option in self._menus[current].values()
         ]
+        if not any(option.person for option in self._menus[current].values()):
+            sentences.append(f"To speak to someone, press {PERSON_KEY}.")
         sentences.append(f"To hear these options again, press {KEY_NAMES[self.repeat_key]}.")
         if current:
             sentences.append(f"To go back to the main menu, press {KEY_NAMES[self.main_menu_key]}.")
@@ -163,6 +169,8 @@ def _option(
     if unknown:
         raise _fail(where, f"unknown field {', '.join(unknown)}")
     digit = _digit(raw.get("digit"), where)
+    if digit == PERSON_KEY and raw.get("person") is not True:
+        raise _fail(where, f"digit {PERSON_KEY} is kept for a person in every menu")
     label = raw.get("label")
     if not isinstance(label, str) or not label.strip():
         raise _fail(where, "needs a label")

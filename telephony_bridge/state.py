@@ -21,6 +21,7 @@ class TurnState:
     silence: int = 0             # turns in a row with nothing heard
     choose: bool = False         # the bot asked between two options: 1 or 2 answers it
     engaged: bool = False        # the caller has said or pressed something on this call
+    slow: bool = False           # the caller asked for more time: longer timeouts for the rest of the call
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> "TurnState":
@@ -40,6 +41,7 @@ class TurnState:
             silence=silence,
             choose=query.get("choose") == "1",
             engaged=query.get("engaged") == "1",
+            slow=query.get("slow") == "1",
         )
 
     def query(self) -> str:
@@ -56,6 +58,8 @@ class TurnState:
             fields["choose"] = "1"
         if self.engaged:
             fields["engaged"] = "1"
+        if self.slow:
+            fields["slow"] = "1"
         return urlencode(fields)
 
     def url(self, path: str) -> str:

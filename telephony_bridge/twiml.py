@@ -70,6 +70,7 @@ def gather(
     voice: Voice,
     speech_hints: str = "",
     timeout_s: int = 6,
+    speech_timeout: str = "auto",
 ) -> str:
     """Say `texts` inside a <Gather> of speech and keys (so the caller can
     talk over them), then post the answer to `action`. When nothing is
@@ -80,7 +81,7 @@ def gather(
         input="speech dtmf",
         action=action,
         method="POST",
-        speech_timeout="auto",
+        speech_timeout=speech_timeout,
         timeout=timeout_s,
         language=voice.language,
         hints=speech_hints or None,

@@ -1,11 +1,18 @@
 """The call flow: each Twilio voice webhook becomes one `CallFlow` method
 that returns the TwiML for what the caller hears next.
 
-Order of precedence in a turn: a pending yes/no question, then keys (the
-menu), then speech (the directory when the caller asks to be put through to
-someone, else the bot). Whatever fails, the caller hears something useful:
-the bot down or slow gives an apology and the keypad menu; silence gives a
-reprompt, then the menu, then a person.
+Order of precedence in a turn: the keys and words that work at every
+prompt (star or "repeat that" says the last thing again, 0 asks for a
+person, "I need more time" lengthens the timeouts for the rest of the call),
+then a pending yes/no question, then keys (the menu), then speech (the
+directory when the caller asks to be put through to someone, else the
+bot). Whatever fails, the caller hears something useful: the bot down or
+slow gives an apology and the keypad menu; silence gives a reprompt, then
+the menu, then a person.
+
+The keys keep one meaning everywhere: star repeats, hash is the keypad's
+main menu, 0 is a person (or, when the lines are closed, what to do
+instead), and 1 and 2 answer the question just asked.
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ from telephony_bridge import twiml
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.dial_requests import dial_request
 from telephony_bridge.directory import CONNECT, Directory, Entry
-from telephony_bridge.menu import Menu
+from telephony_bridge.last_said import LastSaid
+from telephony_bridge.menu import PERSON_KEY, Menu
 from telephony_bridge.state import FRESH, TurnState
 
 log = logging.getLogger("telephony_bridge.voice")
@@ -42,7 +50,9 @@ DIAL_STATUS = "/voice/dial-status"
 
 WELCOME = "Hello, you're through to Lancaster City Council and Lancashire County Council."
 ASK = ("In a few words, tell me what you're calling about, or say the name of the department or person you want. "
-       "To use your keypad instead, press star.")
+       "To use your keypad instead, press hash.")
+KEYS_HELP = "At any time, press star to hear something again, or 0 for a person. If you need more time, just say so."
+MORE_TIME_OK = "Of course. I'll wait longer for you from now on."
 CLOSED = ("Our phone lines are closed at the moment and open {when}, but I can still help you find what you need, "
           "and telecare and community alarm calls are answered 24 hours a day. You can also text this number, "
           "or go to {web}, at any time.")
@@ -58,6 +68,20 @@ SILENT_GOODBYE = ("I'll end the call now. If you need us, please call again, or 
                   "If someone is in danger, dial 999. Goodbye.")
 YES = re.compile(r"\b(yes|yeah|yep|yup|correct|right|please|that's it|that one|ok|okay|sure)\b", re.I)
 NO = re.compile(r"\b(no|nope|wrong|not that|neither)\b", re.I)
+# The whole of what was said, not a word in a longer request ("repeat
+# prescription" is a real question for someone else).
+REPEAT = re.compile(r"^(?:sorry|please|pardon)?[ ,]*(?:(?:can|could|would) you )?(?:please )?"
+                    r"(?:repeat(?: that| it| yourself| the options| the question)?|say (?:that|it) again"
+                    r"|pardon(?: me)?|what did you say|come again|i didn'?t (?:hear|catch) (?:that|you|it))"
+                    r"(?: again)?(?: please)?[?.!]*$", re.I)
+MORE_TIME = re.compile(r"\b(?:more time|slow(?:er| down)|too fast|hold on|hang on|give me (?:a )?(?:minute|moment|"
+                       r"second|sec)|wait a (?:minute|moment|second|sec)|not so fast)\b", re.I)
+# "I need more time to pay" is a council tax question, not a request to wait.
+NOT_ABOUT_TIME = re.compile(r"\b(?:pay|paying|bill|rent|tax|debt|arrears|owe|fine|appeal|deadline)\b", re.I)
+MORE_TIME_WORDS = 8
+# Gather timeouts: seconds of silence before Twilio gives up, then (for a
+# caller who asked for more time) seconds of pause that end what they say.
+TIMEOUT_S, SLOW_TIMEOUT_S, SLOW_SPEECH_TIMEOUT = 6, 12, "3"
 SILENCES_BEFORE_MENU = 2
 SILENCES_BEFORE_PERSON = 3
 # Whether the caller has said or pressed anything on this call, for the turn
@@ -65,6 +89,10 @@ SILENCES_BEFORE_PERSON = 3
 # silence from the very start (a robocall, an open line) ends with the menu
 # and a goodbye instead of tying up a member of staff.
 _ENGAGED: contextvars.ContextVar[bool] = contextvars.ContextVar("engaged", default=False)
+# The same for a caller who asked for more time, and the call being answered
+# (what the bridge says is remembered under it, to repeat).
+_SLOW: contextvars.ContextVar[bool] = contextvars.ContextVar("slow", default=False)
+_CALL: contextvars.ContextVar[str] = contextvars.ContextVar("call", default="")
 
 
 @dataclass(frozen=True)
@@ -90,6 +118,7 @@ class CallFlow:
         self.voice = voice
         self.hints = speech_hints
         self.dial_timeout_s = dial_timeout_s
+        self.last_said: LastSaid[tuple[tuple[str, ...], TurnState]] = LastSaid()
 
     # --- what Twilio calls -------------------------------------------------
 
@@ -101,18 +130,26 @@ class CallFlow:
         if not reach.contact_centre_open(self.catalogue):
             texts.append(CLOSED.format(when=reach.contact_centre_opens(self.catalogue),
                                        web=web_for(contact.web, "voice")))
-        texts.append(ASK)
+        texts += [ASK, KEYS_HELP]
         log.info("call answered", extra={"call": call, "caller": mask(params.get("From"))})
-        return self._listen(texts, FRESH)
+        token = _CALL.set(call)
+        try:
+            return self._listen(texts, FRESH)
+        finally:
+            _CALL.reset(token)
 
     async def turn(self, params: Mapping[str, str], state: TurnState) -> str:
         digits = re.sub(r"[^0-9*#]", "", params.get("Digits", ""))[:8]
         speech = " ".join(params.get("SpeechResult", "").split())
         engaged = _ENGAGED.set(state.engaged or bool(digits or speech))
+        slow = _SLOW.set(state.slow)
+        call = _CALL.set(params.get("CallSid", ""))
         try:
             return await self._turn(params, state, digits, speech)
         finally:
             _ENGAGED.reset(engaged)
+            _SLOW.reset(slow)
+            _CALL.reset(call)
 
     async def _turn(self, params: Mapping[str, str], state: TurnState, digits: str, speech: str) -> str:
         started = time.perf_counter()
@@ -164,6 +201,8 @@ class CallFlow:
             await self.calls.run("transfer_leg_status", call, transfer, params["CallStatus"], now())
 
     async def status(self, params: Mapping[str, str]) -> None:
+        if params.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
+            self.last_said.forget(params.get("CallSid", ""))
         if params.get("CallStatus"):
             await self.calls.run("call_status", params.get("CallSid", ""), params["CallStatus"], now(),
                                  _int(params.get("CallDuration")))
@@ -171,6 +210,13 @@ class CallFlow:
     # --- the turn, by what the caller did -----------------------------------
 
     async def _keys(self, call: str, state: TurnState, digits: str) -> Answer:
+        if digits[0] == self.menu.repeat_key and state.menu is None:
+            return self._repeat(call, state, "*")
+        if digits[0] == PERSON_KEY:
+            # A person, from any prompt: the menus keep 0 for nothing else.
+            answer = await self._ask_bot(call, "/request_human", FRESH, fallback_service=None, person=True,
+                                         metadata=_keyed(PERSON_KEY))
+            return replace(answer, keys=PERSON_KEY)
         if state.choose and digits in ("1", "2"):
             # The answer to the bot's question between two options.
             return replace(await self._ask_bot(call, digits, FRESH, metadata=_keyed(digits)), keys=digits)
@@ -199,6 +245,12 @@ class CallFlow:
 
     async def _speech(self, call: str, state: TurnState, text: str, confidence: str | None,
                       caller: str | None) -> Answer:
+        if REPEAT.match(text):
+            return self._repeat(call, state, None)
+        if (len(text.split()) <= MORE_TIME_WORDS and MORE_TIME.search(text)
+                and not NOT_ABOUT_TIME.search(text)):
+            _SLOW.set(True)
+            return self._repeat(call, state, None, first=MORE_TIME_OK)
         if state.confirm:
             if YES.search(text) and not NO.search(text):
                 return await self._confirmed(call, state, True)
@@ -223,6 +275,16 @@ class CallFlow:
         if caller:
             metadata["caller"] = caller
         return await self._ask_bot(call, text, FRESH, metadata=metadata)
+
+    def _repeat(self, call: str, state: TurnState, keys: str | None, first: str | None = None) -> Answer:
+        """Say the last thing said on this call again, with the same
+        question open (after `first`, when given); when this replica does
+        not have it, the question of the prompt the caller is at."""
+        said = self.last_said.recall(call)
+        fallback = (self.menu.prompt(state.menu),) if state.menu is not None else (ASK,)
+        texts, again = said if said is not None else (fallback, state)
+        return Answer(self._listen([*([first] if first else []), *texts], again, remember=texts), "repeat",
+                      keys=keys)
 
     def _silence(self, call: str, state: TurnState) -> Answer:
         count = state.silence + 1
@@ -352,10 +414,18 @@ class CallFlow:
         the caller hears when something unexpected failed."""
         return self._listen([*texts, self.menu.prompt("")], TurnState(menu=""))
 
-    def _listen(self, texts: Sequence[str], state: TurnState) -> str:
+    def _listen(self, texts: Sequence[str], state: TurnState, remember: Sequence[str] | None = None) -> str:
+        """Say `texts` and listen; what is said (or `remember`, the part of
+        it worth repeating) is kept for "repeat that"."""
         if _ENGAGED.get():
             state = replace(state, engaged=True)
-        return twiml.gather(texts, state.url(TURN), state.url(NO_INPUT), self.voice, self.hints)
+        if _SLOW.get():
+            state = replace(state, slow=True)
+        self.last_said.remember(_CALL.get(), (tuple(texts if remember is None else remember), state))
+        if state.slow:
+            return twiml.gather(texts, state.url(TURN), state.url(NO_INPUT), self.voice, self.hints,
+                                timeout_s=SLOW_TIMEOUT_S, speech_timeout=SLOW_SPEECH_TIMEOUT)
+        return twiml.gather(texts, state.url(TURN), state.url(NO_INPUT), self.voice, self.hints, timeout_s=TIMEOUT_S)
 
     def _entry(self, entry_id: str | None) -> Entry | None:
         try:

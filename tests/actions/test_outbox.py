@@ -125,7 +125,7 @@ def make_outbox(tmp_path: Path, session: aiohttp.ClientSession) -> Iterator[Call
     stopped and closed at the end; a second call is a restart."""
     made: list[Outbox] = []
 
-    def make(url: str, path: Path | None = None, submit_wait_s: float = TIMEOUT_S * 3) -> Outbox:
+    def make(url: str, path: Path | None = None, submit_wait_s: float = 10.0) -> Outbox:
         box = Outbox(path or tmp_path / "outbox" / "cases.db",
                      lambda: HandoffClient(session, url, TOKEN, timeout_s=TIMEOUT_S), submit_wait_s=submit_wait_s)
         made.append(box)

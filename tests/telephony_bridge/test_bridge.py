@@ -215,8 +215,8 @@ async def test_silence_at_night_ends_politely(down_bridge: Bridge, monkeypatch: 
 
 
 async def test_unknown_keys_and_star_and_hash(down_bridge: Bridge) -> None:
-    call = await _call(down_bridge, ["#7", "#4", "#*", "##"])
-    said = call.said[2:]  # type: ignore[attr-defined]  # after the greeting's two sentences
+    call = await _call(down_bridge, ["#9", "#4", "#*", "##"])
+    said = call.said[3:]  # type: ignore[attr-defined]  # after the greeting's three sentences
     assert said[0] == "Sorry, that key isn't one of the options."
     assert "For council tax and benefits, press 1" in said[1]
     assert "For roads, pavements and potholes, press 1" in said[2]
@@ -225,10 +225,10 @@ async def test_unknown_keys_and_star_and_hash(down_bridge: Bridge) -> None:
 
 
 async def test_the_call_log_keeps_what_was_heard_and_menu_keys_only(down_bridge: Bridge) -> None:
-    call = await _call(down_bridge, ["my card is 4111 1111 1111 1111", "#7", "#4", "#2"])
+    call = await _call(down_bridge, ["my card is 4111 1111 1111 1111", "#9", "#4", "#2"])
     turns = [event for event in down_bridge.log.events(call.call_sid)  # type: ignore[attr-defined]
              if event.kind in ("dtmf", "speech")]
-    assert [event.keys_pressed for event in turns] == [None, None, "4", "2"]  # 7 is no option: not kept
+    assert [event.keys_pressed for event in turns] == [None, None, "4", "2"]  # 9 is no option: not kept
     assert "having trouble understanding" in turns[0].heard
     assert turns[1].heard.startswith("Sorry, that key isn't one of the options.")
     assert "For roads, pavements and potholes, press 1" in turns[2].heard

@@ -13,6 +13,7 @@ from typing import AsyncIterator, Callable
 import aiohttp
 import pytest
 
+from council.catalogue import default_catalogue
 from council.clock import LONDON
 from devtools.simulator import CallResult, run_call, signed_headers
 from telephony_bridge.calllog import CallRecord
@@ -210,3 +211,21 @@ async def test_a_complaint_by_phone_is_handed_off_with_a_spoken_reference(daytim
     said = heard(call)
     assert "Your reference is L A N, " in said and " for " in said
     assert daytime.record(call).handed_off
+
+
+ROUTABLE = sorted(service.id for service in default_catalogue().services.values() if service.routable)
+
+
+async def test_speech_alone_reaches_every_council_service(daytime: Line) -> None:
+    """A caller who cannot use a keypad names what they want, as the
+    greeting invites ("say the name of the department"): each council
+    service is reached, routed by the bot or put through by the directory."""
+    missed = {}
+    for service_id in ROUTABLE:
+        service = default_catalogue().service(service_id)
+        call = await daytime.call(service.name.lower(), "!dial completed", "goodbye")
+        record = daytime.record(call)
+        through = service.phone and f"+44{service.phone.replace(' ', '')[1:]}" in call.dials
+        if record.first_service != service_id and not through:
+            missed[service_id] = (service.name, record.first_service, call.dials)
+    assert missed == {}

@@ -42,6 +42,17 @@ def test_the_menu_reaches_the_services_it_offers() -> None:
         "adult_social_care",
         "childrens_social_care",
         "telecare_alarms",
+        "car_parks",
+        "rights_of_way",
+        "planning_building",
+        "licensing",
+        "environmental_health",
+        "trading_standards",
+        "schools_education",
+        "libraries",
+        "parks_leisure",
+        "registrars",
+        "elections",
     }
 
 
@@ -72,9 +83,9 @@ def test_default_menu_is_loaded_once() -> None:
         ("3", "#2", Choice("menu", "2", label="bins and streets", keys="#2")),
         ("2", "*2", Choice("service", "2", "street_cleaning", "street cleaning and fly-tipping", keys="*2")),
         ("", "9", Choice("invalid", "")),
-        ("", "6", Choice("invalid", "")),
+        ("", "6", Choice("menu", "6", label="planning, licensing, food safety and noise", keys="6")),
         ("3", "3", Choice("invalid", "3")),
-        ("3", "0", Choice("invalid", "3")),  # only the main menu offers a person
+        ("3", "0", Choice("person", "3", label="speak to someone", keys="0")),  # 0 is a person in every menu
         ("", "19", Choice("invalid", "1")),  # the first key counted; the second is no option there
         ("", "", Choice("invalid", "")),
         ("", "a", Choice("invalid", "")),
@@ -89,6 +100,8 @@ def test_main_menu_prompt() -> None:
     assert MENU.prompt("") == (
         "For council tax and benefits, press 1. For bins and streets, press 2. "
         "For housing, press 3. For roads and transport, press 4. For social care, press 5. "
+        "For planning, licensing, food safety and noise, press 6. For schools, libraries, parks and leisure, "
+        "press 7. For registering a birth, death or marriage, and elections, press 8. "
         "To speak to someone, press 0. To hear these options again, press star."
     )
 
@@ -96,16 +109,17 @@ def test_main_menu_prompt() -> None:
 def test_submenu_prompt_offers_the_way_back() -> None:
     assert MENU.prompt("3") == (
         "For council housing and repairs, press 1. For homelessness and housing advice, press 2. "
+        "To speak to someone, press 0. "
         "To hear these options again, press star. To go back to the main menu, press hash."
     )
 
 
 def test_unknown_path_prompts_the_main_menu() -> None:
-    assert MENU.prompt("7") == MENU.prompt("")
+    assert MENU.prompt("9") == MENU.prompt("")
 
 
 def test_every_prompt_names_every_key_that_works() -> None:
-    for path in ("", "1", "2", "3", "4", "5"):
+    for path in ("", "1", "2", "3", "4", "5", "6", "7", "8"):
         prompt = MENU.prompt(path)
         for option in MENU.options(path):
             assert f"press {option.digit}." in prompt
@@ -146,7 +160,10 @@ def nest_too_deep(raw: dict[str, Any]) -> None:
         (lambda raw: option(raw, 3, 1).pop("service"), "option 3 > 1 (council housing", "exactly one"),
         (lambda raw: option(raw, 0).update(service="council_tax"), "option 0 (speak to someone)", "exactly one"),
         (lambda raw: option(raw, 5).update(menu=[]), "option 5 (social care)", "non-empty"),
-        (lambda raw: option(raw, 0).update(person=False), "option 0 (speak to someone)", "person must be true"),
+        (lambda raw: option(raw, 0).update(person=False), "option 0 (speak to someone)", "kept for a person"),
+        (lambda raw: option(raw, 3).update(person="yes", menu=None) or option(raw, 3).pop("menu"), "option 3 (housing)",
+         "person must be true"),
+        (lambda raw: option(raw, 2, 1).update(digit=0), "option 2 > 0 (bins and recycling)", "kept for a person"),
         (lambda raw: option(raw, 3).pop("label"), "option 3", "label"),
         (lambda raw: option(raw, 5, 1).update(colour="red"), "option 5 > 1 (adult social care)", "unknown field"),
         (nest_too_deep, "option 4 > 3 > 1 (permits)", "deeper than 3"),
