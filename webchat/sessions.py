@@ -19,6 +19,12 @@ ID_BYTES = 18
 _SIGNATURE_CHARS = 32
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of what a browser sent (any characters at
+    all) with what this service made."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
+
+
 class SessionKeys:
     def __init__(self, key: str) -> None:
         self._key = key.encode("utf-8")
@@ -37,7 +43,7 @@ class SessionKeys:
         if not cookie_value or len(cookie_value) > 100:
             return None
         session_id, _, signature = cookie_value.partition(".")
-        if not session_id or not hmac.compare_digest(signature, self._mac("cookie", session_id)[:_SIGNATURE_CHARS]):
+        if not session_id or not _same(signature, self._mac("cookie", session_id)[:_SIGNATURE_CHARS]):
             return None
         return session_id
 
@@ -45,7 +51,7 @@ class SessionKeys:
         return self._mac("csrf", session_id)[:_SIGNATURE_CHARS]
 
     def csrf_ok(self, session_id: str, given: str | None) -> bool:
-        return bool(given) and hmac.compare_digest(str(given), self.csrf_token(session_id))
+        return bool(given) and _same(str(given), self.csrf_token(session_id))
 
     def conversation_id(self, session_id: str) -> str:
         """The id the bot and every store know this conversation by."""

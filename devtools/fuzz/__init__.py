@@ -1,5 +1,6 @@
-"""Generated requests against the case API, the staff pages and the Twilio
-webhooks, served for real on local ports: no answer may be a 5xx.
+"""Generated requests against the case API, the staff pages, the Twilio
+webhooks and the web chat, served for real on local ports: no answer may be
+a 5xx.
 
 `python -m devtools fuzz` sends thousands (reports/fuzz.md); the tests send
 a few hundred with the same strategies (tests/devtools/test_fuzz.py).
@@ -27,7 +28,8 @@ from plumbing.paths import ROOT
 def _report(tallies: list[Tally], examples: int, seconds: float) -> str:
     lines = ["# Generated requests: no 5xx", "",
              f"`python -m devtools fuzz --examples {examples}`: Hypothesis strategies in `devtools/fuzz/`, "
-             "each target served for real on a local port (the bridge with Rasa unreachable).", "",
+             "each target served for real on a local port (the bridge with Rasa unreachable, "
+             "the web chat with a stand-in bot).", "",
              "| target | requests | 5xx | statuses |", "|---|---|---|---|"]
     for tally in tallies:
         statuses = ", ".join(f"{status}: {count}" for status, count in sorted(tally.statuses.items()))

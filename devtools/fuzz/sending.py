@@ -28,13 +28,15 @@ def _clean(mapping: dict[str, str]) -> dict[str, str]:
 
 
 def prepare(targets: Targets, req: Req) -> tuple[requests.Session, requests.PreparedRequest]:
-    base = {"case_api": targets.handoff, "staff_pages": targets.handoff, "webhooks": targets.bridge}[req.target]
+    base = {"case_api": targets.handoff, "staff_pages": targets.handoff, "webhooks": targets.bridge,
+            "web_chat": targets.webchat}[req.target]
     headers: dict[str, str] = {}
     if req.content_type:
         headers["Content-Type"] = req.content_type
     data: dict[str, str] | bytes | None = req.data
     if isinstance(data, dict):
-        data = _clean({k: (targets.csrf if v == "{csrf}" else v) for k, v in data.items()})
+        tokens = {"{csrf}": targets.csrf, "{chat_csrf}": targets.chat_csrf}
+        data = _clean({k: tokens.get(v, v) for k, v in data.items()})
     if req.has_body:
         data = json.dumps(req.body).encode("utf-8", "replace")
         headers["Content-Type"] = "application/json"
@@ -44,6 +46,12 @@ def prepare(targets: Targets, req: Req) -> tuple[requests.Session, requests.Prep
         headers["Authorization"] = f"Bearer {token}"
     if req.target == "staff_pages" and req.auth == "good":
         session = targets.staff
+    if req.target == "web_chat" and req.auth == "good" and targets.chat is not None:
+        session = targets.chat
+        if req.has_body:
+            headers["X-CSRF-Token"] = targets.chat_csrf
+    elif req.target == "web_chat" and req.auth == "bad":
+        headers["Cookie"] = "council_chat=forged.0123456789abcdef0123456789abcdef"
     prepared = session.prepare_request(requests.Request(req.method, base + _encodable(req.path),
                                                         params=_clean(req.params), data=data, headers=headers))
     if req.target == "webhooks" and req.auth != "none":

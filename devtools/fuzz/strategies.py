@@ -1,4 +1,5 @@
-"""Hypothesis strategies for requests to each target: mostly well formed
+"""Hypothesis strategies for requests to each target (the case API, the
+staff pages, the Twilio webhooks, the web chat): mostly well formed
 (signed, with a valid token or session) so they reach the handlers, with
 every field drawn from valid values, edge cases and arbitrary data."""
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from handoff.cases import CHANNELS, OUTCOMES, PRIORITIES, REASONS
 
-TARGETS = ("case_api", "staff_pages", "webhooks")
+TARGETS = ("case_api", "staff_pages", "webhooks", "web_chat")
 SERVICES = ("council_tax", "bins_recycling", "roads_highways", "out_of_scope", "dragon_slaying")
 
 EDGE_TEXTS = (
@@ -174,9 +175,44 @@ def webhooks(draw: st.DrawFn) -> Req:
     return Req("webhooks", "POST", path, params=params, data=form, auth=auth)
 
 
+CHAT_GETS = ("/", "/chat", "/chat/privacy", "/chat/embed.js", "/chat/static/chat.js", "/chat/static/../app.py",
+             "/chat/nothing", "/healthz")
+CHAT_FORM = ("csrf_token", "message", "choice")
+CHAT_CHOICES = ("0", "1", "2", "-1", "00", "9999", "1e3", "٣", " 1", "")
+
+
+@st.composite
+def web_chat(draw: st.DrawFn) -> Req:
+    """auth good: the chat session under way (its cookie); none: a stranger's."""
+    auth = draw(st.sampled_from(("good",) * 8 + ("none", "bad")))
+    kind = draw(st.sampled_from(("get", "form", "form", "api", "api", "restart", "raw")))
+    if kind == "get":
+        params = draw(st.dictionaries(st.sampled_from(("embed", "x", "next")), short_texts, max_size=3))
+        return Req("web_chat", "GET", draw(st.sampled_from(CHAT_GETS)), params=params, auth=auth)
+    if kind in ("form", "restart"):
+        form = draw(st.dictionaries(st.sampled_from(CHAT_FORM), st.one_of(texts, st.sampled_from(CHAT_CHOICES)),
+                                    max_size=3))
+        form.setdefault("csrf_token", "{chat_csrf}")
+        # a restart with the good session's token would end the session the others use
+        path, auth = ("/chat/send", auth) if kind == "form" else ("/chat/restart", "none")
+        return Req("web_chat", "POST", path, data=form, auth=auth)
+    if kind == "api":
+        body = draw(st.one_of(
+            st.fixed_dictionaries({}, optional={"message": _maybe(texts),
+                                                "choice": _maybe(st.sampled_from(CHAT_CHOICES))}),
+            json_values))
+        return Req("web_chat", "POST", "/chat/api/send", body=body, has_body=True, auth=auth)
+    raw = draw(st.one_of(st.binary(max_size=200), st.just(b"x" * 20_000), st.just(b"message=" + b"%FF" * 400)))
+    return Req("web_chat", "POST", draw(st.sampled_from(("/chat/send", "/chat/api/send"))), data=raw, auth=auth,
+               content_type=draw(st.sampled_from(("application/x-www-form-urlencoded", "application/json",
+                                                  "multipart/form-data", "text/plain"))))
+
+
 def requests_for(target: str, reference: str) -> st.SearchStrategy:
     if target == "case_api":
         return case_api(reference)
     if target == "staff_pages":
         return staff_pages(reference)
+    if target == "web_chat":
+        return web_chat()
     return webhooks()

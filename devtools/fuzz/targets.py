@@ -1,9 +1,11 @@
-"""The three services under fuzzing, each served on a real local port from a
+"""The services under fuzzing, each served on a real local port from a
 thread of its own (Hypothesis drives them from ordinary synchronous code):
 the handoff service (case API and staff pages) on a SQLite file with a
-signed-in member of staff and a case to act on, and the bridge with its call
+signed-in member of staff and a case to act on, the bridge with its call
 log in SQLite and Rasa unreachable (every turn takes the fault path, which is
-where a 5xx would hide)."""
+where a 5xx would hide), and the web chat with a live session in front of a
+stand-in bot that always offers two buttons and a case reference (so choices
+and references are exercised too)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from handoff.store import CaseStore
 from telephony_bridge.app import init_app as bridge_app
 from telephony_bridge.calllog import CallLog
 from telephony_bridge.settings import Settings
+from webchat.app import init_app as webchat_app
+from webchat.settings import WebchatSettings
 
 API_TOKEN = "fuzz-api-token-0123456789abcdef"  # the bot's
 INTEGRATION_TOKEN = "fuzz-integration-token-0123456789"  # a contact-centre system's
@@ -74,6 +78,31 @@ class Targets:
     reference: str  # a case that exists
     staff: requests.Session  # signed in to the staff pages
     csrf: str  # that session's CSRF token
+    webchat: str = ""
+    chat: requests.Session | None = None  # a chat session with a conversation under way
+    chat_csrf: str = ""  # its form token
+
+
+async def _stand_in_bot(request: web.Request) -> web.Response:
+    await request.read()
+    return web.json_response([
+        {"text": "Is that about A, or B? See https://www.lancaster.gov.uk.",
+         "buttons": [{"title": "A", "payload": '/council_tax{"topic":"x"}'}, {"title": "B", "payload": "/b"}]},
+        {"custom": {"council": {"event": "handoff", "reference": "LAN-7K3-Q9X"}}}])
+
+
+def _stand_in_bot_app() -> web.Application:
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", _stand_in_bot)
+    return app
+
+
+def _chatting(base: str) -> tuple[requests.Session, str]:
+    session = requests.Session()
+    page = session.get(f"{base}/chat", timeout=30)
+    token = _CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    session.post(f"{base}/chat/send", data={"csrf_token": token, "message": "my bin"}, timeout=30)
+    return session, token
 
 
 def _signed_in(base: str) -> tuple[requests.Session, str]:
@@ -105,12 +134,18 @@ def running(tmp: Path) -> Iterator[Targets]:
     call_log = CallLog(bridge_settings.database_url)
     try:
         with Served(handoff_app(handoff_settings, store=store)) as handoff, \
-                Served(bridge_app(bridge_settings, call_log=call_log)) as bridge:
-            staff, csrf = _signed_in(handoff.url)
-            try:
-                yield Targets(handoff.url, bridge.url, case.reference, staff, csrf)
-            finally:
-                staff.close()
+                Served(bridge_app(bridge_settings, call_log=call_log)) as bridge, \
+                Served(_stand_in_bot_app()) as bot:
+            chat_settings = WebchatSettings(rasa_url=bot.url, session_key="fuzz-webchat-key-0123456789",
+                                            messages_per_session_per_hour=0, messages_per_address_per_hour=0)
+            with Served(webchat_app(chat_settings)) as webchat:
+                staff, csrf = _signed_in(handoff.url)
+                chat, chat_csrf = _chatting(webchat.url)
+                try:
+                    yield Targets(handoff.url, bridge.url, case.reference, staff, csrf, webchat.url, chat, chat_csrf)
+                finally:
+                    staff.close()
+                    chat.close()
     finally:
         call_log.close()
         store.close()
