@@ -1,9 +1,10 @@
 """The issue's scripted privacy check: on every channel (a phone call by
-speech and keypad, text messages, web chat through Rasa's REST channel) a
-resident gives a test card number (once in two halves), a National Insurance
-number and an e-mail address, then asks for a case. Afterwards no file the
-four real processes wrote (the tracker store, the case store and call log,
-the outbox and its write-ahead log, every log) holds any of them."""
+speech and keypad, text messages, the web chat) a resident gives a test card
+number (once in two halves), a National Insurance number and an e-mail
+address, then asks for a case. Afterwards no file the five real processes
+wrote (the tracker store, the case store and call log, the outbox and its
+write-ahead log, every log) holds any of them, nor does the chat page shown
+back to the resident."""
 
 from __future__ import annotations
 
@@ -43,28 +44,37 @@ async def _texts(bridge: str) -> list[str]:
     return replies
 
 
-async def _chat(rasa: str) -> list[str]:
-    replies = []
-    async with aiohttp.ClientSession() as session:
+async def _chat(webchat: str) -> list[str]:
+    """The web chat as a browser without JavaScript uses it: each message a
+    form post, then the page it leads back to; the last page is returned too."""
+    import re
+
+    pages = []
+    # unsafe: keep cookies from an IP address (127.0.0.1), as browsers do
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with session.get(f"{webchat}/chat") as page:
+            token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', await page.text()).group(1)
         for body in TYPED:
-            async with session.post(f"{rasa}/webhooks/rest/webhook", json={
-                    "sender": "chat-privacy-sweep", "message": body, "metadata": {"channel": "chat"}}) as answer:
-                assert answer.status == 200
-                replies += [reply.get("text", "") for reply in await answer.json()]
-    return replies
+            async with session.post(f"{webchat}/chat/send", data={"csrf_token": token, "message": body}) as page:
+                assert page.status == 200
+                pages.append(await page.text())
+    return pages
 
 
 def test_no_store_log_or_file_keeps_a_card_ni_number_or_email(model_path: Path, tmp_path: Path) -> None:
-    with four_processes(model_path, tmp_path, CALLS_PER_CALLER_PER_HOUR="0", TEXTS_PER_SENDER_PER_HOUR="0") as stack:
+    with four_processes(model_path, tmp_path, webchat=True, CALLS_PER_CALLER_PER_HOUR="0",
+                        TEXTS_PER_SENDER_PER_HOUR="0") as stack:
         call = asyncio.run(run_call(stack.urls["bridge"], [*SAID[:-1], "#4111111111111111", SAID[-1]],
                                     auth_token=TOKEN, caller=CALLER))
         texts = asyncio.run(_texts(stack.urls["bridge"]))
-        chat = asyncio.run(_chat(stack.urls["rasa"]))
+        chat = asyncio.run(_chat(stack.urls["webchat"]))
     # Each conversation reached a case, so the transcripts went everywhere they go.
     assert "reference" in " ".join(call.said).lower(), call.said
-    assert "reference" in texts[-1].lower() and "reference" in " ".join(chat).lower()
+    assert "reference" in texts[-1].lower() and "reference-value" in chat[-1]
+    # the page shown back to the resident holds none of it either
+    assert [detail for detail in FORBIDDEN if detail in chat[-1]] == []
     written = [path for path in tmp_path.rglob("*") if path.is_file()]
-    assert {"council.db", "tracker.db", "outbox.db", "rasa.log"} <= {path.name for path in written}
+    assert {"council.db", "tracker.db", "outbox.db", "rasa.log", "webchat.log"} <= {path.name for path in written}
     # What was said is there, redacted: the sweep looks where the details went.
     markers = (b"[card number removed]", b"[National Insurance number removed]", b"[email address removed]")
     for name in ("tracker.db", "council.db"):
