@@ -14,8 +14,10 @@
                  and RapidFuzz in place of the project's own pieces
   bench-faults   genuine calls while ten clients flood the bridge and while the
                  call log is locked (reports/fault-bench.md)
-  fuzz           generated requests to the case API, staff pages and webhooks:
-                 no 5xx (reports/fuzz.md)
+  fuzz           generated requests to the case API, staff pages, webhooks and
+                 web chat: no 5xx (reports/fuzz.md)
+  readability    reading age of every response and topic answer
+                 (reports/readability.md; the target is 9 or below)
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 PASS_THROUGH = {"call": "devtools.simulator", "bench-bridge": "devtools.bridge_bench",
                 "bench-handoff": "devtools.handoff_bench", "bench-dial": "devtools.dial_bench",
-                "fuzz": "devtools.fuzz", "bench-faults": "devtools.fault_bench"}
+                "fuzz": "devtools.fuzz", "bench-faults": "devtools.fault_bench", "readability": "devtools.readability"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -133,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("bench-dial", help="speech dial on the blind misheard requests, into reports/")
     commands.add_parser("bench-faults", help="calls under a flood and a stalled call log (`bench-faults --help`)")
     commands.add_parser("fuzz", help="generated requests to every web entry point: no 5xx (`fuzz --help`)")
+    commands.add_parser("readability", help="reading age of every response and topic answer, into reports/")
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in PASS_THROUGH:
         return dispatch(parser, argv, PASS_THROUGH)
