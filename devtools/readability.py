@@ -1,6 +1,7 @@
 """How easy everything the bot says is to read: `python -m devtools
 readability` scores every response (bot/domain.yml), every service's answer
-(data/services.yml) and every topic answer (data/topics.yml) and writes
+(data/services.yml), every signpost (data/signposts.yml) and every topic
+answer (data/topics.yml) and writes
 reports/readability.md. The target (the web chat issue) is a reading age of
 9 or below for each; this measures how far there is to go.
 
@@ -25,7 +26,7 @@ import yaml
 from plumbing.paths import ROOT
 
 TARGET_AGE = 9
-_LEFT_OUT = re.compile(r"https?://\S+|www\.\S+|\{[a-z_]+\}|\b[A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}\b|[0-9][0-9 ]{5,}[0-9]")
+_LEFT_OUT = re.compile(r"https?://\S+|www\.\S+|\b[\w.-]+\.(?:uk|com|org)\b|\{[a-z_]+\}|\b[A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}\b|[0-9][0-9 ]{5,}[0-9]")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'’]+(?:\s+(?:of\s+|and\s+)?[A-Z][a-z'’]+)+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
@@ -73,6 +74,10 @@ def texts(root: Path = ROOT) -> list[tuple[str, str]]:
     for service in services.get("services") or []:
         if service.get("say"):
             found.append((f"services.yml {service['id']}", service["say"]))
+    signposts = yaml.safe_load((root / "data" / "signposts.yml").read_text(encoding="utf-8"))
+    for signpost in signposts.get("signposts") or []:
+        if signpost.get("say"):
+            found.append((f"signposts.yml {signpost['id']}", signpost["say"]))
     topics = yaml.safe_load((root / "data" / "topics.yml").read_text(encoding="utf-8"))
     for topic in topics.get("topics") or []:
         if topic.get("say"):
