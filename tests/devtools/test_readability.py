@@ -33,3 +33,14 @@ def test_every_response_and_topic_answer_is_measured() -> None:
     assert places == {"domain.yml", "services.yml", "signposts.yml", "topics.yml"} and len(found) >= 350
     made = report([(reading_age(text), where, text) for where, text in found])
     assert "median reading age" in made and f"at {TARGET_AGE} or below" in made
+
+
+# Texts allowed above the target, each with why. None today: names are not
+# held against an answer, so every answer can be said plainly.
+EXCEPTIONS: dict[str, str] = {}
+
+
+def test_everything_the_bot_says_is_at_a_reading_age_of_nine_or_below() -> None:
+    over = {where: round(age, 1) for where, text in texts()
+            if (age := reading_age(text)) > TARGET_AGE and where not in EXCEPTIONS}
+    assert over == {}, "rewrite these in plain English (python -m devtools readability lists the worst)"
