@@ -150,10 +150,12 @@ async def test_staff_work_a_case_in_a_real_browser(chromium: Path, store: CaseSt
             await check("reports")
             await page.goto(f"{base_url}/staff/search?reference=NOT-A-REF")
             await check("search, nothing found")
+            await page.goto(f"{base_url}/staff/cases/LAN-000-000")
+            await check("error page")
         finally:
             await browser.close()
 
     assert dialogs == [], f"a script ran in the page: {dialogs}"
-    assert set(checked) == {"sign-in", "queue", "case", "reports", "search, nothing found"}
+    assert set(checked) == {"sign-in", "queue", "case", "reports", "search, nothing found", "error page"}
     assert {state: found for state, found in checked.items() if found} == {}
     assert store.get(case.reference).outcome == "appointment_booked"
