@@ -26,7 +26,8 @@ import yaml
 from plumbing.paths import ROOT
 
 TARGET_AGE = 9
-_LEFT_OUT = re.compile(r"https?://\S+|www\.\S+|\b[\w.-]+\.(?:uk|com|org)\b|\{[a-z_]+\}|\b[A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}\b|[0-9][0-9 ]{5,}[0-9]")
+_LEFT_OUT = re.compile(r"https?://\S+|www\.\S+|\b[\w.-]+\.(?:uk|com|org)\b|\{[a-z_]+\}"
+                       r"|\b[A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}\b|[0-9][0-9 ]{5,}[0-9]")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z'’]+(?:\s+(?:of\s+|and\s+)?[A-Z][a-z'’]+)+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 

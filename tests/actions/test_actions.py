@@ -199,7 +199,8 @@ async def test_a_topic_is_answered_in_its_own_words(weekday_open: None) -> None:
     latest = tracker("there's a dead fox on the road outside my house", "street_cleaning")
     latest.latest_message["topic"] = fox
     messages, events = await run(ActionRoute(), latest)
-    assert one(messages, "utter_service")["say"].startswith("Dead animals on roads, pavements and public land")
+    said = one(messages, "utter_service")["say"]
+    assert "dead animal" in said and "Lancaster City Council" in said and "street cleansing" in said
     assert custom(messages)[0] == {"event": "route", "service": "street_cleaning", "authority": "city",
                                    "topic": "dead_animal"}
     assert SlotSet("topic", "dead_animal") in events

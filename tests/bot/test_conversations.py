@@ -116,7 +116,7 @@ async def test_emergency_gets_999_and_nothing_else(agent_open: Any) -> None:
 
 async def test_out_of_scope_is_honest(agent_open: Any) -> None:
     replies = await Conversation(agent_open).say("I need an appointment with my GP")
-    assert "run by the NHS, not the councils" in texts(replies)  # the topic's signpost
+    assert "run by the NHS. It is not run by the councils" in texts(replies)  # the topic's signpost
     assert "NHS 111" in texts(replies) and not [e for e in events(replies) if e["event"] == "route"]
 
 
@@ -132,8 +132,8 @@ async def test_postcode_outside_district(agent_open: Any) -> None:
         ("    \t  ", "didn't get any words"),
         ("😀😀😀🙏", "didn't get any words"),
         ("\x00\x01\x02\x1b[31m\x7f\x00", "didn't get any words"),
-        ("Dzień dobry, gdzie mogę zapłacić podatek od nieruchomości?", "only understand English"),
-        ("میں کونسل ٹیکس کیسے ادا کروں", "only understand English"),
+        ("Dzień dobry, gdzie mogę zapłacić podatek od nieruchomości?", "only speak English"),
+        ("میں کونسل ٹیکس کیسے ادا کروں", "only speak English"),
         (("I moved out of my flat last month and my council tax bill still comes to the old address. " * 120)[:10000],
          "Council Tax"),
         ("x" * 10000, "didn't get any words"),

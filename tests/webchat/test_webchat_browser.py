@@ -162,9 +162,10 @@ async def test_narrow_screens_and_zoom_reflow_without_sideways_scrolling(browser
     ctx = await context(browser, viewport=viewport, device_scale_factor=scale)
     page = await ctx.new_page()
     await page.goto(f"{chat_url}/chat")
-    for message in ("my bin wasn't collected", "the drain is blocked"):
+    for message, answer in (("my bin wasn't collected", "Missed bins"), ("the drain is blocked", CLARIFY)):
         await page.get_by_label("Your message").fill(message)
         await page.get_by_role("button", name="Send").click()
+        await expect(page.get_by_role("log").locator("li.bot").last).to_contain_text(answer)
     await expect(page.get_by_role("button", name="A drain at my home")).to_be_visible()
     await no_sideways_scroll(page)
     for control in ("Send", "Start again", "A drain on the road"):

@@ -139,7 +139,9 @@
     event.preventDefault();
     var text = box.value.trim();
     if (!text) { say("Please type your message first."); box.focus(); return; }
-    send({ message: text }).then(function (sent) { if (sent) { box.value = ""; } });
+    // Cleared only if it still holds what was sent: a quick typist's next
+    // message, typed while this one was on its way, stays.
+    send({ message: text }).then(function (sent) { if (sent && box.value.trim() === text) { box.value = ""; } });
   });
 
   box.addEventListener("keydown", function (event) {
