@@ -22,12 +22,12 @@ train: setup ## train the model if the data or config changed (cached by fingerp
 run: setup ## train if needed, start actions, Rasa and the bridge, phone it here
 	@$(PY) -m devtools run
 
-test: setup ## validate the data, train if needed, run every test
+test: setup ## validate the data, train if needed, run every test (on both cores)
 	@$(PY) -m bot validate
 	@$(PY) -m bot train
-	@$(PY) -m pytest
+	@$(PY) -m pytest -n 2
 
-test-fast: setup ## every test that needs no trained model, on both cores (about a minute and a half)
+test-fast: setup ## every test that needs no trained model, on both cores (five to ten minutes)
 	@$(PY) -m pytest -q -m "not model" -n 2
 
 validate: setup ## check the catalogue and the Rasa training data
