@@ -128,6 +128,10 @@ async def test_a_whole_conversation_by_keyboard_alone(browser: Any, chat_url: st
     await page.get_by_role("button", name="Start again").focus()
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("log").locator("li")).to_have_count(1)  # the welcome only
+
+    await page.get_by_role("link", name="How we use what you type").click()
+    await expect(page.get_by_role("heading", name="How we use what you type")).to_be_visible()
+    await no_violations(page, "the privacy notice")
     await ctx.close()
 
 
