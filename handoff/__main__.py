@@ -117,16 +117,11 @@ def cmd_set_password(args: argparse.Namespace) -> int:
     return _account_change(args, lambda engine: set_password(engine, args.username, password), "new password set")
 
 
-def cmd_disable_staff(args: argparse.Namespace) -> int:
+def cmd_set_active(args: argparse.Namespace) -> int:
     from handoff.accounts import set_active
 
-    return _account_change(args, lambda engine: set_active(engine, args.username, False), "disabled")
-
-
-def cmd_enable_staff(args: argparse.Namespace) -> int:
-    from handoff.accounts import set_active
-
-    return _account_change(args, lambda engine: set_active(engine, args.username, True), "enabled")
+    return _account_change(args, lambda engine: set_active(engine, args.username, args.active),
+                           "enabled" if args.active else "disabled")
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -168,11 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     password.add_argument("--username", required=True)
     password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     password.set_defaults(func=cmd_set_password)
-    for word, func, what in (("disable-staff", cmd_disable_staff, "stop an account signing in (a leaver)"),
-                             ("enable-staff", cmd_enable_staff, "let a disabled account sign in again")):
+    for word, active, what in (("disable-staff", False, "stop an account signing in (a leaver)"),
+                               ("enable-staff", True, "let a disabled account sign in again")):
         account = commands.add_parser(word, help=what)
         account.add_argument("--username", required=True)
-        account.set_defaults(func=func)
+        account.set_defaults(func=cmd_set_active, active=active)
     commands.add_parser("report", help="case figures over a period (`report --help`)")
     purge = commands.add_parser("purge", help="remove transcripts older than the retention period")
     purge.add_argument("--days", type=whole_days, default=None, help="default: HANDOFF_RETENTION_DAYS")

@@ -42,6 +42,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from plumbing.database import make_engine
     from plumbing.db_roles import grant_runtime_roles
 
+    roles = dict(args.grant)
+
     def run() -> int:
         url = database_url(environment())
         engine = make_engine(url, "the migration")
@@ -50,12 +52,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             with engine.begin() as connection:
                 if args.tracker:
                     create_tracker_table(connection)
-                granted = grant_runtime_roles(connection, dict(args.grant)) if args.grant else {}
+                granted = grant_runtime_roles(connection, roles) if roles else {}
         finally:
             engine.dispose()
         print(f"database at {migrate.head()}" + ("; Rasa's tracker table present" if args.tracker else ""))
         for service, names in granted.items():
-            print(f"{dict(args.grant)[service]} ({service}): {', '.join(names)}")
+            print(f"{roles[service]} ({service}): {', '.join(names)}")
         return 0
 
     return run_command(run, {SettingsError: "cannot migrate: {}"})

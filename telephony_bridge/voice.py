@@ -38,7 +38,7 @@ from telephony_bridge.calllog import CallLog
 from telephony_bridge.dial_requests import dial_request
 from telephony_bridge.directory import CONNECT, Directory, Entry
 from telephony_bridge.last_said import LastSaid
-from telephony_bridge.menu import PERSON_KEY, Menu
+from telephony_bridge.menu import Menu
 from telephony_bridge.state import FRESH, TurnState
 
 log = logging.getLogger("telephony_bridge.voice")
@@ -212,11 +212,6 @@ class CallFlow:
     async def _keys(self, call: str, state: TurnState, digits: str) -> Answer:
         if digits[0] == self.menu.repeat_key and state.menu is None:
             return self._repeat(call, state, "*")
-        if digits[0] == PERSON_KEY:
-            # A person, from any prompt: the menus keep 0 for nothing else.
-            answer = await self._ask_bot(call, "/request_human", FRESH, fallback_service=None, person=True,
-                                         metadata=_keyed(PERSON_KEY))
-            return replace(answer, keys=PERSON_KEY)
         if state.choose and digits in ("1", "2"):
             # The answer to the bot's question between two options.
             return replace(await self._ask_bot(call, digits, FRESH, metadata=_keyed(digits)), keys=digits)
@@ -234,7 +229,10 @@ class CallFlow:
                                          fallback_service=choice.service, metadata=_keyed(keys))
             return replace(answer, keys=choice.keys)
         if choice.kind == "person":
-            keys = choice.path + next(o.digit for o in self.menu.options(choice.path) if o.person)
+            # 0 from any prompt lands here too: a question's 1 or 2 and a
+            # directory's yes or no fall through to the menu, which keeps 0
+            # for a person in every menu (telephony_bridge/menu.py).
+            keys = choice.path + choice.keys[-1]
             answer = await self._ask_bot(call, "/request_human", FRESH, fallback_service=None, person=True,
                                          metadata=_keyed(keys))
             return replace(answer, keys=choice.keys)
@@ -422,10 +420,9 @@ class CallFlow:
         if _SLOW.get():
             state = replace(state, slow=True)
         self.last_said.remember(_CALL.get(), (tuple(texts if remember is None else remember), state))
-        if state.slow:
-            return twiml.gather(texts, state.url(TURN), state.url(NO_INPUT), self.voice, self.hints,
-                                timeout_s=SLOW_TIMEOUT_S, speech_timeout=SLOW_SPEECH_TIMEOUT)
-        return twiml.gather(texts, state.url(TURN), state.url(NO_INPUT), self.voice, self.hints, timeout_s=TIMEOUT_S)
+        timeout_s, speech_timeout = (SLOW_TIMEOUT_S, SLOW_SPEECH_TIMEOUT) if state.slow else (TIMEOUT_S, "auto")
+        return twiml.gather(texts, state.url(TURN), state.url(NO_INPUT), self.voice, self.hints,
+                            timeout_s=timeout_s, speech_timeout=speech_timeout)
 
     def _entry(self, entry_id: str | None) -> Entry | None:
         try:

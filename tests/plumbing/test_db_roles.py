@@ -67,17 +67,9 @@ class Cluster:
         return plumbing_cli.main(["migrate", "--tracker", *grants, *extra])
 
     def drop_roles(self) -> None:
-        import psycopg2
-
-        admin = psycopg2.connect(host=databases.PG_HOST, port=databases.PG_PORT, user=self.superuser,
-                                 dbname=databases.PG_DATABASE)
-        admin.autocommit = True
-        try:
-            with admin.cursor() as cursor:
-                for role in self.roles.values():
-                    cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
-        finally:
-            admin.close()
+        with databases.admin_cursor(self.superuser) as cursor:
+            for role in self.roles.values():
+                cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.fixture

@@ -25,14 +25,6 @@ CARD = "4111 1111 1111 1111"
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
-@pytest.fixture
-async def bot() -> AsyncIterator[FakeBot]:
-    fake = FakeBot()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
 def settings_for(bot: FakeBot, **changes: object) -> WebchatSettings:
     values = {"rasa_url": bot.url, "session_key": "test-session-key", "bot_timeout_s": 1.0}
     values.update(changes)

@@ -27,14 +27,6 @@ RESULTS = VAR_DIR / "test-results"
 
 
 @pytest.fixture
-async def bot() -> AsyncIterator[FakeBot]:
-    fake = FakeBot()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 def council_port() -> int:
     """Where the embed test serves a council's page: another origin, allowed to frame the chat."""
     return free_port()
